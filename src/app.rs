@@ -1,0 +1,271 @@
+//! The application: state built once, and `build_app`, which both the
+//! binary and the tests serve.
+
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::web::{self, Bytes};
+use actix_web::{App, HttpRequest, HttpResponse};
+use chrono::{NaiveDateTime, Timelike, Utc};
+use utoipa::OpenApi as _;
+use utoipa::openapi::OpenApi;
+use utoipa_actix_web::{AppExt, UtoipaApp, scope};
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+use crate::config::Config;
+use crate::db::{Db, DbPool};
+use crate::error::{self, ApiError};
+use crate::metrics::{self, Metrics};
+use crate::openapi::{self as api_doc, ApiDoc};
+use crate::routes::{self, health};
+
+/// Where "now" comes from: the system clock, or a fixed instant in tests.
+#[derive(Clone, Copy, Debug)]
+pub enum Clock {
+    /// The system clock, truncated to microseconds (what both databases store).
+    System,
+    /// Always this instant.
+    Fixed(NaiveDateTime),
+}
+
+impl Clock {
+    /// The current UTC time.
+    pub fn now(&self) -> NaiveDateTime {
+        match self {
+            Self::System => {
+                let now = Utc::now().naive_utc();
+                now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
+                    .unwrap_or(now)
+            }
+            Self::Fixed(at) => *at,
+        }
+    }
+}
+
+/// Everything requests share; built once per process.
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The clock.
+    pub clock: Clock,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// The OpenAPI document, serialised once.
+    pub openapi_json: Arc<Bytes>,
+    /// Which paths accept which methods, to tell 404 from 405.
+    pub routes: RouteTable,
+    /// The configuration.
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Builds the state over an existing pool.
+    pub fn new(
+        config: Config,
+        pool: DbPool,
+        clock: Clock,
+    ) -> Result<Self, Box<dyn std::error::Error>> {
+        let api = api_doc::openapi();
+        Ok(Self {
+            db: Db::new(pool),
+            clock,
+            metrics: Metrics::new()?,
+            openapi_json: Arc::new(Bytes::from(api.to_json()?)),
+            routes: RouteTable::from_openapi(&api),
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// Registers every documented service; the OpenAPI document is collected from
+/// exactly these registrations.
+fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(
+        scope::scope("/api/v1")
+            .configure(routes::configure)
+            .service(api_doc::get_openapi),
+    )
+    .service(health::live)
+    .service(health::ready)
+    .service(metrics::get_metrics)
+}
+
+/// The OpenAPI document of everything `build_app` serves.
+pub fn documented_api() -> OpenApi {
+    documented(App::new().into_utoipa_app().openapi(ApiDoc::openapi()))
+        .split_for_parts()
+        .1
+}
+
+/// Largest JSON body accepted, in bytes.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// The whole application, ready to serve.
+pub fn build_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cors = cors(&state.config.cors_allowed_origins);
+    let (app, _) =
+        documented(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    app.app_data(state)
+        .app_data(
+            web::JsonConfig::default()
+                .limit(MAX_JSON_BODY)
+                .error_handler(error::json_error),
+        )
+        .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .service(web::redirect("/docs", "/docs/"))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/api/v1/openapi.json"])),
+        )
+        .default_service(web::to(fallback))
+        .wrap(
+            DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("Referrer-Policy", "no-referrer")),
+        )
+        .wrap(cors)
+        .wrap(from_fn(metrics::observe))
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "if-none-match",
+            "if-match",
+            "idempotency-key",
+            "x-api-key",
+            "x-meter-token",
+            "x-request-id",
+        ])
+        .expose_headers([
+            "etag",
+            "link",
+            "retry-after",
+            "x-request-id",
+            "x-meter-token",
+        ])
+        .supports_credentials()
+        .max_age(3600)
+        .block_on_origin_mismatch(false);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// Unknown paths are 404; known paths with another method are 405.
+async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let allowed = state.routes.allowed_methods(req.path());
+    Err(if allowed.is_empty() {
+        ApiError::RouteNotFound
+    } else {
+        ApiError::MethodNotAllowed(allowed)
+    })
+}
+
+/// The documented paths and their methods.
+#[derive(Debug, Default)]
+pub struct RouteTable {
+    routes: Vec<(Vec<Segment>, Vec<Method>)>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Param,
+}
+
+impl RouteTable {
+    /// Reads paths and methods from the OpenAPI document.
+    pub fn from_openapi(api: &OpenApi) -> Self {
+        let routes = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(|s| {
+                        if s.starts_with('{') && s.ends_with('}') {
+                            Segment::Param
+                        } else {
+                            Segment::Literal(s.to_owned())
+                        }
+                    })
+                    .collect();
+                let methods = [
+                    (&item.get, Method::GET),
+                    (&item.post, Method::POST),
+                    (&item.put, Method::PUT),
+                    (&item.patch, Method::PATCH),
+                    (&item.delete, Method::DELETE),
+                ]
+                .into_iter()
+                .filter(|(op, _)| op.is_some())
+                .map(|(_, m)| m)
+                .collect();
+                (segments, methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The methods a path accepts; empty when no route has this path.
+    pub fn allowed_methods(&self, path: &str) -> Vec<Method> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        self.routes
+            .iter()
+            .filter(|(segments, _)| {
+                segments.len() == parts.len()
+                    && segments.iter().zip(&parts).all(|(s, p)| match s {
+                        Segment::Literal(l) => l == p,
+                        Segment::Param => !p.is_empty(),
+                    })
+            })
+            .flat_map(|(_, methods)| methods.iter().cloned())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_route_table_knows_documented_paths() {
+        let table = RouteTable::from_openapi(&documented_api());
+        assert_eq!(table.allowed_methods("/api/v1/articles"), vec![Method::GET]);
+        assert_eq!(
+            table.allowed_methods("/api/v1/articles/some-slug"),
+            vec![Method::GET]
+        );
+        assert!(table.allowed_methods("/api/v1/nothing").is_empty());
+        assert!(table.allowed_methods("/api/v1/articles/a/b").is_empty());
+    }
+
+    #[test]
+    fn the_system_clock_has_microsecond_precision() {
+        let now = Clock::System.now();
+        assert_eq!(now.nanosecond() % 1_000, 0);
+    }
+}

@@ -1,0 +1,217 @@
+//! The database: one connection type over SQLite and PostgreSQL, the pool,
+//! migrations, and the bridge that runs blocking queries off the async workers.
+
+pub mod articles;
+pub mod catalogue;
+pub mod schema;
+
+use std::time::Duration;
+
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::{Connection, ConnectionError, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseUrl;
+use crate::error::ApiError;
+
+/// A connection to whichever backend `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL, for production.
+    Postgres(PgConnection),
+    /// SQLite, the embedded default.
+    Sqlite(SqliteConnection),
+}
+
+/// The pool every request borrows from.
+pub type DbPool = r2d2::Pool<ConnectionManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Key of the PostgreSQL advisory lock held while migrating, so that nodes
+/// starting together do not migrate at once.
+const MIGRATION_LOCK_KEY: i64 = 0x6e65_7773_6465_736b; // "newsdesk"
+
+/// Settings applied to every SQLite connection.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+
+/// Opens connections for the pool, choosing the backend by URL and saying
+/// why a connection failed (the derive's own `establish` hides it).
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+    connect_timeout: Duration,
+}
+
+/// Why a connection could not be opened or prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The server or file could not be reached.
+    #[error(transparent)]
+    Connection(#[from] ConnectionError),
+    /// The connection opened but could not be prepared or checked.
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+impl ConnectionManager {
+    /// A manager for `url`; PostgreSQL connection attempts give up after `connect_timeout`.
+    pub fn new(url: DatabaseUrl, connect_timeout: Duration) -> Self {
+        Self {
+            url,
+            connect_timeout,
+        }
+    }
+
+    /// Opens one connection, outside any pool.
+    pub fn open(&self) -> Result<DbConnection, ConnectError> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                conn.batch_execute(SQLITE_PRAGMAS)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => {
+                let url = with_connect_timeout(url, self.connect_timeout);
+                Ok(DbConnection::Postgres(PgConnection::establish(&url)?))
+            }
+        }
+    }
+}
+
+/// Adds libpq's `connect_timeout` (whole seconds, at least 1) unless the URL sets one.
+fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let secs = timeout.as_secs().max(1);
+    format!("{url}{separator}connect_timeout={secs}")
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        self.open()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
+        Ok(conn.ping()?)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Builds the pool without connecting: a database that is down at start-up
+/// surfaces when migrations run, with its real error.
+pub fn build_pool(url: DatabaseUrl, size: u32, timeout: Duration) -> DbPool {
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(0))
+        .connection_timeout(timeout)
+        .build_unchecked(ConnectionManager::new(url, timeout))
+}
+
+/// Applies every pending migration for the connection's backend; returns how many ran.
+pub fn run_migrations(
+    conn: &mut DbConnection,
+) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    match conn {
+        DbConnection::Sqlite(conn) => Ok(conn.run_pending_migrations(SQLITE_MIGRATIONS)?.len()),
+        DbConnection::Postgres(conn) => {
+            let lock = |sql: &str, conn: &mut PgConnection| {
+                diesel::sql_query(sql)
+                    .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY)
+                    .execute(conn)
+            };
+            lock("SELECT pg_advisory_lock($1)", conn)?;
+            let applied = conn
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.len());
+            lock("SELECT pg_advisory_unlock($1)", conn)?;
+            applied
+        }
+    }
+}
+
+/// The handle requests use to reach the database.
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+}
+
+impl Db {
+    /// Wraps a pool.
+    pub fn new(pool: DbPool) -> Self {
+        Self { pool }
+    }
+
+    /// The underlying pool, for start-up tasks and metrics.
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    /// Runs `work` with a pooled connection on the blocking thread pool, so
+    /// neither waiting for a connection nor the query ever blocks an async worker.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connect_timeout_is_added_once() {
+        let t = Duration::from_millis(2500);
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db", t),
+            "postgres://u@h/db?connect_timeout=2"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?sslmode=require", t),
+            "postgres://u@h/db?sslmode=require&connect_timeout=2"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://u@h/db?connect_timeout=9", t),
+            "postgres://u@h/db?connect_timeout=9"
+        );
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let names = |dir: &str| {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let sqlite = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"));
+        let postgres = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"));
+        assert!(!sqlite.is_empty());
+        assert_eq!(
+            sqlite, postgres,
+            "migrations/sqlite and migrations/postgres must match"
+        );
+    }
+}

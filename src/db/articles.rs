@@ -1,0 +1,457 @@
+//! Articles, their bylines and their topics.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::dsl;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::catalogue::{Source, sources_by_id};
+use super::schema::{article_authors, article_topics, articles, authors, sources, topics};
+use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
+
+/// The predicate "the public may see this article now".
+pub type IsPublic = dsl::And<
+    dsl::Eq<articles::status, &'static str>,
+    dsl::LtEq<articles::published_at, NaiveDateTime>,
+>;
+
+/// Published, and not dated in the future.
+pub fn is_public(now: NaiveDateTime) -> IsPublic {
+    articles::status
+        .eq(ArticleStatus::Published.as_str())
+        .and(articles::published_at.le(now))
+}
+
+/// What lists show of an article: everything but the body.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct ArticleSummaryRow {
+    pub id: i64,
+    pub slug: String,
+    pub headline: String,
+    pub dek: String,
+    pub dateline: Option<String>,
+    pub hero_image_url: Option<String>,
+    pub hero_image_alt: Option<String>,
+    pub hero_image_caption: Option<String>,
+    pub hero_image_credit: Option<String>,
+    #[diesel(deserialize_as = String)]
+    pub kind: ArticleKind,
+    pub video_url: Option<String>,
+    pub original_source_id: Option<i64>,
+    pub original_language: Option<String>,
+    pub original_title: Option<String>,
+    pub original_url: Option<String>,
+    pub translator: Option<String>,
+    #[diesel(deserialize_as = String)]
+    pub access_level: AccessLevel,
+    pub featured: bool,
+    pub featured_rank: Option<i32>,
+    pub published_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+    pub word_count: i32,
+    pub reading_time_minutes: i32,
+}
+
+/// An article with its rendered body and preview.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct ArticleRow {
+    #[diesel(embed)]
+    pub summary: ArticleSummaryRow,
+    pub body_html: String,
+    pub body_text: String,
+    pub preview_html: String,
+    pub preview_text: String,
+}
+
+/// An article to insert. Enum columns are their text form.
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = articles, treat_none_as_default_value = false)]
+pub struct NewArticle<'a> {
+    pub slug: &'a str,
+    pub headline: &'a str,
+    pub dek: &'a str,
+    pub body_markdown: &'a str,
+    pub body_html: &'a str,
+    pub body_text: &'a str,
+    pub preview_html: &'a str,
+    pub preview_text: &'a str,
+    pub dateline: Option<&'a str>,
+    pub hero_image_url: Option<&'a str>,
+    pub hero_image_alt: Option<&'a str>,
+    pub hero_image_caption: Option<&'a str>,
+    pub hero_image_credit: Option<&'a str>,
+    pub kind: &'static str,
+    pub video_url: Option<&'a str>,
+    pub original_source_id: Option<i64>,
+    pub original_language: Option<&'a str>,
+    pub original_title: Option<&'a str>,
+    pub original_url: Option<&'a str>,
+    pub translator: Option<&'a str>,
+    pub status: &'static str,
+    pub access_level: &'static str,
+    pub featured: bool,
+    pub featured_rank: Option<i32>,
+    pub publish_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+    pub word_count: i32,
+    pub reading_time_minutes: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// An article inserted with a chosen id, for bulk loads.
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = articles)]
+pub struct NewArticleWithId<'a> {
+    pub id: i64,
+    #[diesel(embed)]
+    pub article: NewArticle<'a>,
+}
+
+/// A byline or topic reference: what a summary shows of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedRef {
+    pub slug: String,
+    pub name: String,
+}
+
+/// A summary with everything it refers to.
+#[derive(Clone, Debug)]
+pub struct ArticleCard {
+    pub row: ArticleSummaryRow,
+    /// Bylines in order.
+    pub authors: Vec<NamedRef>,
+    /// The primary topic, if the article has one.
+    pub primary_topic: Option<NamedRef>,
+    /// Every topic, the primary one first.
+    pub topics: Vec<NamedRef>,
+    /// The outlet of the original.
+    pub source: Option<Source>,
+}
+
+/// Filters for the public article list; all optional and combined with AND.
+#[derive(Clone, Debug, Default)]
+pub struct ArticleFilter {
+    pub topic: Option<String>,
+    pub author: Option<String>,
+    pub source: Option<String>,
+    pub language: Option<String>,
+    pub kind: Option<ArticleKind>,
+    pub featured: Option<bool>,
+    pub published_after: Option<NaiveDateTime>,
+    pub published_before: Option<NaiveDateTime>,
+}
+
+/// Where a page of the newest-first list starts: after this article.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublishedKey {
+    pub published_at: NaiveDateTime,
+    pub id: i64,
+}
+
+/// One page of the newest-first list.
+#[derive(Debug)]
+pub struct ArticlePage {
+    pub cards: Vec<ArticleCard>,
+    /// The key of the last card when more follow.
+    pub next_after: Option<PublishedKey>,
+}
+
+/// Published articles matching `filter`, newest first, after `after`.
+pub fn list_public(
+    conn: &mut DbConnection,
+    filter: &ArticleFilter,
+    after: Option<PublishedKey>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<ArticlePage> {
+    let mut query = articles::table
+        .filter(is_public(now))
+        .select(ArticleSummaryRow::as_select())
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(slug) = &filter.topic {
+        let tagged = article_topics::table
+            .inner_join(topics::table)
+            .filter(topics::slug.eq(slug.clone()))
+            .select(article_topics::article_id);
+        query = query.filter(articles::id.eq_any(tagged));
+    }
+    if let Some(slug) = &filter.author {
+        let bylined = article_authors::table
+            .inner_join(authors::table)
+            .filter(authors::slug.eq(slug.clone()))
+            .select(article_authors::article_id);
+        query = query.filter(articles::id.eq_any(bylined));
+    }
+    if let Some(slug) = &filter.source {
+        let source = sources::table
+            .filter(sources::slug.eq(slug.clone()))
+            .select(sources::id.nullable());
+        query = query.filter(articles::original_source_id.eq_any(source));
+    }
+    if let Some(language) = &filter.language {
+        query = query.filter(articles::original_language.eq(language.clone()));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(articles::kind.eq(kind.as_str()));
+    }
+    if let Some(featured) = filter.featured {
+        query = query.filter(articles::featured.eq(featured));
+    }
+    if let Some(at) = filter.published_after {
+        query = query.filter(articles::published_at.gt(at));
+    }
+    if let Some(at) = filter.published_before {
+        query = query.filter(articles::published_at.lt(at));
+    }
+    if let Some(key) = after {
+        query = query.filter(
+            articles::published_at
+                .lt(key.published_at)
+                .or(articles::published_at
+                    .eq(key.published_at)
+                    .and(articles::id.lt(key.id))),
+        );
+    }
+    let mut rows: Vec<ArticleSummaryRow> = query.load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit.max(0) as usize);
+    let next_after = match rows.last() {
+        Some(last) if more => last.published_at.map(|published_at| PublishedKey {
+            published_at,
+            id: last.id,
+        }),
+        _ => None,
+    };
+    Ok(ArticlePage {
+        cards: load_cards(conn, rows)?,
+        next_after,
+    })
+}
+
+/// The published article with this slug, with its card.
+pub fn find_public(
+    conn: &mut DbConnection,
+    slug: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(ArticleRow, ArticleCard)>> {
+    let row: Option<ArticleRow> = articles::table
+        .filter(articles::slug.eq(slug))
+        .filter(is_public(now))
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(row) = row else { return Ok(None) };
+    let card = load_cards(conn, vec![row.summary.clone()])?.pop();
+    Ok(card.map(|card| (row, card)))
+}
+
+/// Attaches bylines, topics and sources to summaries: three queries for a whole page.
+pub fn load_cards(
+    conn: &mut DbConnection,
+    rows: Vec<ArticleSummaryRow>,
+) -> QueryResult<Vec<ArticleCard>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+
+    let bylines: Vec<(i64, String, String)> = article_authors::table
+        .inner_join(authors::table)
+        .filter(article_authors::article_id.eq_any(&ids))
+        .order((article_authors::article_id, article_authors::position))
+        .select((article_authors::article_id, authors::slug, authors::name))
+        .load(conn)?;
+    let mut authors_of: HashMap<i64, Vec<NamedRef>> = HashMap::new();
+    for (article_id, slug, name) in bylines {
+        authors_of
+            .entry(article_id)
+            .or_default()
+            .push(NamedRef { slug, name });
+    }
+
+    let tags: Vec<(i64, String, String, bool)> = article_topics::table
+        .inner_join(topics::table)
+        .filter(article_topics::article_id.eq_any(&ids))
+        .order((
+            article_topics::article_id,
+            article_topics::is_primary.desc(),
+            topics::slug,
+        ))
+        .select((
+            article_topics::article_id,
+            topics::slug,
+            topics::name,
+            article_topics::is_primary,
+        ))
+        .load(conn)?;
+    let mut topics_of: HashMap<i64, (Option<NamedRef>, Vec<NamedRef>)> = HashMap::new();
+    for (article_id, slug, name, primary) in tags {
+        let entry = topics_of.entry(article_id).or_default();
+        let topic = NamedRef { slug, name };
+        if primary {
+            entry.0 = Some(topic.clone());
+        }
+        entry.1.push(topic);
+    }
+
+    let mut source_ids: Vec<i64> = rows.iter().filter_map(|r| r.original_source_id).collect();
+    source_ids.sort_unstable();
+    source_ids.dedup();
+    let sources = sources_by_id(conn, &source_ids)?;
+
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (primary_topic, topics) = topics_of.remove(&row.id).unwrap_or_default();
+            ArticleCard {
+                authors: authors_of.remove(&row.id).unwrap_or_default(),
+                primary_topic,
+                topics,
+                source: row
+                    .original_source_id
+                    .and_then(|id| sources.get(&id).cloned()),
+                row,
+            }
+        })
+        .collect())
+}
+
+/// Inserts an article with its bylines (in order) and topics (the first is
+/// primary), in one transaction; returns its id.
+pub fn insert_article(
+    conn: &mut DbConnection,
+    new: &NewArticle<'_>,
+    author_ids: &[i64],
+    topic_ids: &[i64],
+) -> QueryResult<i64> {
+    conn.transaction(|conn| {
+        let id: i64 = diesel::insert_into(articles::table)
+            .values(new)
+            .returning(articles::id)
+            .get_result(conn)?;
+        link_article(conn, id, author_ids, topic_ids)?;
+        Ok(id)
+    })
+}
+
+fn link_article(
+    conn: &mut DbConnection,
+    id: i64,
+    author_ids: &[i64],
+    topic_ids: &[i64],
+) -> QueryResult<()> {
+    for (position, author_id) in author_ids.iter().enumerate() {
+        diesel::insert_into(article_authors::table)
+            .values((
+                article_authors::article_id.eq(id),
+                article_authors::author_id.eq(author_id),
+                article_authors::position.eq(position as i32),
+            ))
+            .execute(conn)?;
+    }
+    for (index, topic_id) in topic_ids.iter().enumerate() {
+        diesel::insert_into(article_topics::table)
+            .values((
+                article_topics::article_id.eq(id),
+                article_topics::topic_id.eq(topic_id),
+                article_topics::is_primary.eq(index == 0),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Whether any article exists at all (published or not).
+pub fn any_exist(conn: &mut DbConnection) -> QueryResult<bool> {
+    diesel::select(dsl::exists(articles::table.select(articles::id))).get_result(conn)
+}
+
+/// The highest article id, or 0 on an empty table.
+pub fn max_id(conn: &mut DbConnection) -> QueryResult<i64> {
+    Ok(articles::table
+        .select(dsl::max(articles::id))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}
+
+/// Rows for a bulk load: articles with chosen ids plus their links.
+pub struct BulkArticles<'a> {
+    pub articles: Vec<NewArticleWithId<'a>>,
+    /// (article id, author id, position)
+    pub bylines: Vec<(i64, i64, i32)>,
+    /// (article id, topic id, primary)
+    pub topics: Vec<(i64, i64, bool)>,
+}
+
+/// Inserts many articles at once. Multi-row inserts are not expressible
+/// through the combined connection, so this is the per-backend escape hatch.
+pub fn insert_bulk(conn: &mut DbConnection, bulk: &BulkArticles<'_>) -> QueryResult<()> {
+    let bylines: Vec<_> = bulk
+        .bylines
+        .iter()
+        .map(|&(article, author, position)| {
+            (
+                article_authors::article_id.eq(article),
+                article_authors::author_id.eq(author),
+                article_authors::position.eq(position),
+            )
+        })
+        .collect();
+    let tags: Vec<_> = bulk
+        .topics
+        .iter()
+        .map(|&(article, topic, primary)| {
+            (
+                article_topics::article_id.eq(article),
+                article_topics::topic_id.eq(topic),
+                article_topics::is_primary.eq(primary),
+            )
+        })
+        .collect();
+    match conn {
+        DbConnection::Sqlite(conn) => {
+            diesel::insert_into(articles::table)
+                .values(&bulk.articles)
+                .execute(conn)?;
+            diesel::insert_into(article_authors::table)
+                .values(&bylines)
+                .execute(conn)?;
+            diesel::insert_into(article_topics::table)
+                .values(&tags)
+                .execute(conn)?;
+        }
+        DbConnection::Postgres(conn) => {
+            diesel::insert_into(articles::table)
+                .values(&bulk.articles)
+                .execute(conn)?;
+            diesel::insert_into(article_authors::table)
+                .values(&bylines)
+                .execute(conn)?;
+            diesel::insert_into(article_topics::table)
+                .values(&tags)
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// After inserting chosen ids on PostgreSQL, moves the id sequences past them.
+pub fn sync_id_sequences(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Postgres(conn) = conn {
+        for table in ["articles", "authors", "topics", "sources"] {
+            diesel::sql_query(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            ))
+            .execute(conn)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,313 @@
+//! Sources, authors and topics: the catalogue articles hang from.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::articles::is_public;
+use super::schema::{article_authors, article_topics, articles, authors, sources, topics};
+
+/// A foreign outlet whose journalism we translate.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = sources)]
+pub struct Source {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub country: String,
+    pub language: String,
+    pub homepage_url: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A source to insert.
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = sources)]
+pub struct NewSource<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub country: &'a str,
+    pub language: &'a str,
+    pub homepage_url: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A journalist or translator with a byline.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = authors)]
+pub struct Author {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub bio: String,
+    pub avatar_url: Option<String>,
+    pub affiliation_source_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// An author to insert.
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = authors)]
+pub struct NewAuthor<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub bio: &'a str,
+    pub avatar_url: Option<&'a str>,
+    pub affiliation_source_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A subject articles are filed under.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = topics)]
+pub struct Topic {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A topic to insert.
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = topics)]
+pub struct NewTopic<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// One page of a list ordered by slug, and whether another follows.
+#[derive(Debug)]
+pub struct SlugPage<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// The slug of the last row when more rows follow.
+    pub next_after: Option<String>,
+}
+
+impl<T> SlugPage<T> {
+    fn from_rows(mut rows: Vec<T>, limit: i64, slug: impl Fn(&T) -> &str) -> Self {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit.max(0) as usize);
+        let next_after = if more {
+            rows.last().map(|row| slug(row).to_owned())
+        } else {
+            None
+        };
+        Self {
+            items: rows,
+            next_after,
+        }
+    }
+}
+
+/// Inserts a source and returns its id.
+pub fn insert_source(conn: &mut DbConnection, new: &NewSource<'_>) -> QueryResult<i64> {
+    diesel::insert_into(sources::table)
+        .values(new)
+        .returning(sources::id)
+        .get_result(conn)
+}
+
+/// Inserts an author and returns their id.
+pub fn insert_author(conn: &mut DbConnection, new: &NewAuthor<'_>) -> QueryResult<i64> {
+    diesel::insert_into(authors::table)
+        .values(new)
+        .returning(authors::id)
+        .get_result(conn)
+}
+
+/// Inserts a topic and returns its id.
+pub fn insert_topic(conn: &mut DbConnection, new: &NewTopic<'_>) -> QueryResult<i64> {
+    diesel::insert_into(topics::table)
+        .values(new)
+        .returning(topics::id)
+        .get_result(conn)
+}
+
+/// Sources ordered by slug, starting after `after`.
+pub fn list_sources(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<SlugPage<Source>> {
+    let mut query = sources::table
+        .select(Source::as_select())
+        .order(sources::slug.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(sources::slug.gt(after.to_owned()));
+    }
+    Ok(SlugPage::from_rows(query.load(conn)?, limit, |s| &s.slug))
+}
+
+/// Authors ordered by slug, starting after `after`.
+pub fn list_authors(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<SlugPage<Author>> {
+    let mut query = authors::table
+        .select(Author::as_select())
+        .order(authors::slug.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(authors::slug.gt(after.to_owned()));
+    }
+    Ok(SlugPage::from_rows(query.load(conn)?, limit, |a| &a.slug))
+}
+
+/// Topics ordered by slug, starting after `after`.
+pub fn list_topics(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<SlugPage<Topic>> {
+    let mut query = topics::table
+        .select(Topic::as_select())
+        .order(topics::slug.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(topics::slug.gt(after.to_owned()));
+    }
+    Ok(SlugPage::from_rows(query.load(conn)?, limit, |t| &t.slug))
+}
+
+/// The source with this slug.
+pub fn find_source(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Source>> {
+    sources::table
+        .filter(sources::slug.eq(slug))
+        .select(Source::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The author with this slug.
+pub fn find_author(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Author>> {
+    authors::table
+        .filter(authors::slug.eq(slug))
+        .select(Author::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The topic with this slug.
+pub fn find_topic(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Topic>> {
+    topics::table
+        .filter(topics::slug.eq(slug))
+        .select(Topic::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The sources with these ids.
+pub fn sources_by_id(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Source>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<Source> = sources::table
+        .filter(sources::id.eq_any(ids))
+        .select(Source::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(|s| (s.id, s)).collect())
+}
+
+/// Published articles per source, for the given sources.
+pub fn published_counts_by_source(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<HashMap<i64, i64>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Option<i64>, i64)> = articles::table
+        .filter(is_public(now))
+        .filter(articles::original_source_id.eq_any(ids))
+        .group_by(articles::original_source_id)
+        .select((articles::original_source_id, count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, n)| id.map(|id| (id, n)))
+        .collect())
+}
+
+/// Published articles per author, for the given authors.
+pub fn published_counts_by_author(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<HashMap<i64, i64>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, i64)> = article_authors::table
+        .inner_join(articles::table)
+        .filter(is_public(now))
+        .filter(article_authors::author_id.eq_any(ids))
+        .group_by(article_authors::author_id)
+        .select((article_authors::author_id, count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Published articles per topic (primary or secondary), for the given topics.
+pub fn published_counts_by_topic(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<HashMap<i64, i64>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, i64)> = article_topics::table
+        .inner_join(articles::table)
+        .filter(is_public(now))
+        .filter(article_topics::topic_id.eq_any(ids))
+        .group_by(article_topics::topic_id)
+        .select((article_topics::topic_id, count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Every topic, author and source id, for bulk loads.
+#[derive(Debug, Default)]
+pub struct CatalogueIdLists {
+    pub topics: Vec<i64>,
+    pub authors: Vec<i64>,
+    /// Source ids with each source's language.
+    pub sources: Vec<(i64, String)>,
+}
+
+/// Every topic, author and source id, ordered by id.
+pub fn all_ids(conn: &mut DbConnection) -> QueryResult<CatalogueIdLists> {
+    Ok(CatalogueIdLists {
+        topics: topics::table
+            .select(topics::id)
+            .order(topics::id)
+            .load(conn)?,
+        authors: authors::table
+            .select(authors::id)
+            .order(authors::id)
+            .load(conn)?,
+        sources: sources::table
+            .select((sources::id, sources::language))
+            .order(sources::id)
+            .load(conn)?,
+    })
+}

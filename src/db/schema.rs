@@ -1,0 +1,106 @@
+//! Table definitions shared by both backends; portable column types only.
+
+diesel::table! {
+    sources (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        country -> Text,
+        language -> Text,
+        homepage_url -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    authors (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        bio -> Text,
+        avatar_url -> Nullable<Text>,
+        affiliation_source_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    topics (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    articles (id) {
+        id -> BigInt,
+        slug -> Text,
+        headline -> Text,
+        dek -> Text,
+        body_markdown -> Text,
+        body_html -> Text,
+        body_text -> Text,
+        preview_html -> Text,
+        preview_text -> Text,
+        dateline -> Nullable<Text>,
+        hero_image_url -> Nullable<Text>,
+        hero_image_alt -> Nullable<Text>,
+        hero_image_caption -> Nullable<Text>,
+        hero_image_credit -> Nullable<Text>,
+        kind -> Text,
+        video_url -> Nullable<Text>,
+        original_source_id -> Nullable<BigInt>,
+        original_language -> Nullable<Text>,
+        original_title -> Nullable<Text>,
+        original_url -> Nullable<Text>,
+        translator -> Nullable<Text>,
+        status -> Text,
+        access_level -> Text,
+        featured -> Bool,
+        featured_rank -> Nullable<Integer>,
+        publish_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        word_count -> Integer,
+        reading_time_minutes -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    article_authors (article_id, author_id) {
+        article_id -> BigInt,
+        author_id -> BigInt,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    article_topics (article_id, topic_id) {
+        article_id -> BigInt,
+        topic_id -> BigInt,
+        is_primary -> Bool,
+    }
+}
+
+diesel::joinable!(authors -> sources (affiliation_source_id));
+diesel::joinable!(articles -> sources (original_source_id));
+diesel::joinable!(article_authors -> articles (article_id));
+diesel::joinable!(article_authors -> authors (author_id));
+diesel::joinable!(article_topics -> articles (article_id));
+diesel::joinable!(article_topics -> topics (topic_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    sources,
+    authors,
+    topics,
+    articles,
+    article_authors,
+    article_topics,
+);

@@ -1,0 +1,330 @@
+//! The one error type of the API, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Every problem carries a stable snake_case `code` that clients can switch on.
+//! 5xx bodies say nothing internal: the cause goes to the log instead.
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One field of the request that was not acceptable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field (query parameter, path segment or body property) at fault.
+    #[schema(example = "limit")]
+    pub field: String,
+    /// What is wrong with it, for people.
+    #[schema(example = "must be between 1 and 100")]
+    pub message: String,
+}
+
+impl FieldError {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything that can go wrong in a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The named resource does not exist (or is not visible to this reader).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// No route has this path.
+    #[error("no route matches this path")]
+    RouteNotFound,
+    /// The path exists, but not for this method.
+    #[error("method not allowed")]
+    MethodNotAllowed(Vec<Method>),
+    /// Some inputs were not acceptable; each is listed.
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    /// A pagination cursor that this API did not issue.
+    #[error("invalid cursor")]
+    InvalidCursor,
+    /// The body could not be read as the documented JSON.
+    #[error("malformed body: {0}")]
+    MalformedBody(String),
+    /// The body is larger than the limit.
+    #[error("the body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// The body is not JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// A dependency (the database) is unreachable or overloaded; retry later.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure; the message is for the log only.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The body of every error response (RFC 9457).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "about:blank",
+    "title": "Bad Request",
+    "status": 400,
+    "detail": "The request has invalid fields.",
+    "code": "validation_failed",
+    "errors": [{"field": "limit", "message": "must be between 1 and 100"}]
+}))]
+pub struct Problem {
+    /// Always `about:blank`: the `code` identifies the problem.
+    #[serde(rename = "type")]
+    #[schema(example = "about:blank")]
+    pub problem_type: &'static str,
+    /// The HTTP status phrase.
+    #[schema(example = "Not Found")]
+    pub title: &'static str,
+    /// The HTTP status code.
+    #[schema(example = 404, minimum = 400, maximum = 599)]
+    pub status: u16,
+    /// What happened, for people.
+    #[schema(example = "No article has this slug.")]
+    pub detail: String,
+    /// A stable machine-readable code.
+    #[schema(example = "not_found")]
+    pub code: &'static str,
+    /// The fields at fault, for `validation_failed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+impl ApiError {
+    /// A single invalid field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The stable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::RouteNotFound => "route_not_found",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::Validation(_) => "validation_failed",
+            Self::InvalidCursor => "invalid_cursor",
+            Self::MalformedBody(_) => "malformed_body",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::NotFound(what) => format!("No {what} matches this request."),
+            Self::RouteNotFound => "No endpoint has this path; see /api/v1/openapi.json.".into(),
+            Self::MethodNotAllowed(allowed) => format!(
+                "This endpoint does not accept this method; it accepts {}.",
+                method_list(allowed)
+            ),
+            Self::Validation(errors) if errors.len() == 1 => {
+                format!("Invalid `{}`: {}.", errors[0].field, errors[0].message)
+            }
+            Self::Validation(_) => "The request has invalid fields; each is listed.".into(),
+            Self::InvalidCursor => {
+                "The cursor is not one this list issued; start again without it.".into()
+            }
+            Self::MalformedBody(why) => format!("The body could not be read: {why}."),
+            Self::PayloadTooLarge(limit) => format!("The body is larger than {limit} bytes."),
+            Self::UnsupportedMediaType => "Send the body as application/json.".into(),
+            Self::Unavailable(_) => {
+                "The service cannot reach its database right now; retry shortly.".into()
+            }
+            Self::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
+        }
+    }
+
+    /// The problem document for this error.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        Problem {
+            problem_type: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: self.code(),
+            errors: match self {
+                Self::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+fn method_list(methods: &[Method]) -> String {
+    methods
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Validation(_) | Self::InvalidCursor | Self::MalformedBody(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => tracing::error!(%cause, "request failed"),
+            Self::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response
+            .content_type(PROBLEM_JSON)
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            Self::MethodNotAllowed(allowed) => {
+                response.insert_header((header::ALLOW, method_list(allowed)));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "2"));
+            }
+            _ => {}
+        }
+        response.json(self.problem())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        let unavailable = match &err {
+            Error::DatabaseError(kind, info) => {
+                matches!(
+                    kind,
+                    Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::ReadOnlyTransaction
+                ) || is_transient_message(info.message())
+            }
+            Error::BrokenTransactionManager => true,
+            _ => false,
+        };
+        if unavailable {
+            Self::Unavailable(err.to_string())
+        } else {
+            Self::Internal(err.to_string())
+        }
+    }
+}
+
+/// Failures that go away by themselves: a busy or read-only SQLite file, a
+/// PostgreSQL server shutting down.
+fn is_transient_message(message: &str) -> bool {
+    const TRANSIENT: [&str; 7] = [
+        "database is locked",
+        "database table is locked",
+        "readonly database",
+        "disk I/O error",
+        "terminating connection",
+        "server closed the connection",
+        "the database system is",
+    ];
+    TRANSIENT.iter().any(|needle| message.contains(needle))
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(err.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        Self::Internal("the blocking thread pool is gone".into())
+    }
+}
+
+/// Turns actix's own JSON body rejections into problems.
+pub fn json_error(
+    err: actix_web::error::JsonPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::OverflowKnownLength { limit, .. } | E::Overflow { limit } => {
+            ApiError::PayloadTooLarge(limit)
+        }
+        E::ContentType => ApiError::UnsupportedMediaType,
+        E::Deserialize(e) => ApiError::MalformedBody(e.to_string()),
+        other => ApiError::MalformedBody(other.to_string()),
+    }
+    .into()
+}
+
+/// Turns actix's own raw-body rejections into problems.
+pub fn payload_error(err: actix_web::error::PayloadError) -> ApiError {
+    match err {
+        actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge(0),
+        other => ApiError::MalformedBody(other.to_string()),
+    }
+}
+
+/// Turns actix's own path rejections into problems.
+pub fn path_error(
+    err: actix_web::error::PathError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::field("path", err.to_string()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    #[actix_web::test]
+    async fn problems_are_problem_json_with_a_stable_code() {
+        let response = ApiError::field("limit", "must be between 1 and 100").error_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+        let body = to_bytes(response.into_body()).await.unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["code"], "validation_failed");
+        assert_eq!(json["status"], 400);
+        assert_eq!(json["errors"][0]["field"], "limit");
+    }
+
+    #[actix_web::test]
+    async fn server_errors_reveal_nothing_internal() {
+        let response =
+            ApiError::Internal("relation \"secret_table\" does not exist".into()).error_response();
+        let body = to_bytes(response.into_body()).await.unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!text.contains("secret_table"), "{text}");
+    }
+
+    #[test]
+    fn a_locked_sqlite_file_is_unavailable_not_a_bug() {
+        let err = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("database is locked".to_owned()),
+        );
+        assert_eq!(ApiError::from(err).code(), "service_unavailable");
+    }
+}

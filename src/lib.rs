@@ -1,0 +1,13 @@
+//! newsdesk: the REST/JSON API of an international news publication.
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod seed;
+pub mod server;
+pub mod views;

@@ -1,0 +1,164 @@
+//! Prometheus metrics: request counts and latencies by route and status,
+//! and the database pool's state.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, get, web};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+use tracing::Instrument;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The process's metrics, registered once.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool_connections: IntGauge,
+    pool_idle: IntGauge,
+}
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("newsdesk".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route, method and status.",
+            ),
+            &["route", "method", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time from request head to response, by route and method.",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["route", "method"],
+        )?;
+        let pool_connections = IntGauge::new("db_pool_connections", "Open database connections.")?;
+        let pool_idle = IntGauge::new("db_pool_idle_connections", "Idle database connections.")?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(pool_connections.clone()))?;
+        registry.register(Box::new(pool_idle.clone()))?;
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            pool_connections,
+            pool_idle,
+        })
+    }
+
+    fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        self.requests
+            .with_label_values(&[route, method, &status.to_string()])
+            .inc();
+        self.latency
+            .with_label_values(&[route, method])
+            .observe(seconds);
+    }
+}
+
+/// The request id of the current request, available to handlers.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Accepts a client's request id when it is short and plain, or makes one.
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// Middleware: request id in and out, one log line per request, metrics.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let id = request_id(&req);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.metrics.clone());
+
+    let mut response = next.call(req).instrument(span.clone()).await?;
+
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    if let Some(metrics) = metrics {
+        metrics.observe(&route, method.as_str(), status, elapsed.as_secs_f64());
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            route = %route,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            "request served"
+        );
+    });
+    Ok(response)
+}
+
+/// Prometheus metrics
+///
+/// Request counts and latency histograms by route and status, and database
+/// pool usage, in the Prometheus text exposition format.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Metrics in the Prometheus text format.", content_type = "text/plain; version=0.0.4", body = String,
+        example = "newsdesk_http_requests_total{method=\"GET\",route=\"/api/v1/articles\",status=\"200\"} 42\n"))
+)]
+#[get("/metrics")]
+pub async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let pool = state.db.pool().state();
+    state
+        .metrics
+        .pool_connections
+        .set(i64::from(pool.connections));
+    state
+        .metrics
+        .pool_idle
+        .set(i64::from(pool.idle_connections));
+    let mut buffer = Vec::new();
+    TextEncoder::new()
+        .encode(&state.metrics.registry.gather(), &mut buffer)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(buffer))
+}

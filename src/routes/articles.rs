@@ -1,0 +1,216 @@
+//! `/articles`: the public catalogue of published journalism.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{ITEM_FRESHNESS, Query, decode_cursor, page_limit, public_json, public_list};
+use crate::app::AppState;
+use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey};
+use crate::domain::article::ArticleKind;
+use crate::domain::cursor::Cursor;
+use crate::domain::paywall::{self, Reader};
+use crate::error::{ApiError, FieldError};
+use crate::openapi::{BadRequest, NotFound, Unavailable};
+use crate::views::{Article, ArticleList, ArticleSummary, ListMeta};
+
+/// Longest slug accepted in a filter or a path.
+pub const MAX_SLUG_LEN: usize = 120;
+
+/// Filters and pagination for the article list; filters combine with AND.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArticleListParams {
+    /// Only articles filed under this topic (slug), as primary or secondary topic.
+    #[param(example = "energy", max_length = 120)]
+    pub topic: Option<String>,
+    /// Only articles with this author (slug) in the byline.
+    #[param(example = "irina-volkova", max_length = 120)]
+    pub author: Option<String>,
+    /// Only translations from this source (slug).
+    #[param(example = "vedomosti-vostoka", max_length = 120)]
+    pub source: Option<String>,
+    /// Only translations from this original language (ISO 639-1).
+    #[param(example = "ru", pattern = "^[a-z]{2}$")]
+    pub language: Option<String>,
+    /// Only articles of this kind.
+    #[param(inline)]
+    pub kind: Option<ArticleKind>,
+    /// Only articles that are (`true`) or are not (`false`) in the FOCUS rail.
+    pub featured: Option<bool>,
+    /// Only articles published strictly after this instant (RFC 3339).
+    #[param(example = "2026-11-01T00:00:00Z")]
+    pub published_after: Option<DateTime<Utc>>,
+    /// Only articles published strictly before this instant (RFC 3339).
+    #[param(example = "2026-12-01T00:00:00Z")]
+    pub published_before: Option<DateTime<Utc>>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 100, default = 20, example = 20)]
+    pub limit: Option<i64>,
+    /// `meta.next_cursor` of the previous page; omit for the first page.
+    #[param(max_length = 512)]
+    pub cursor: Option<String>,
+}
+
+impl ArticleListParams {
+    fn into_filter(self) -> Result<(ArticleFilter, Option<PublishedKey>, i64), ApiError> {
+        let mut errors = Vec::new();
+        let limit = page_limit(self.limit).map_err(|e| errors.push(e)).ok();
+        for (field, value) in [
+            ("topic", &self.topic),
+            ("author", &self.author),
+            ("source", &self.source),
+        ] {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.is_empty() || v.len() > MAX_SLUG_LEN)
+            {
+                errors.push(ApiError::field(
+                    field,
+                    format!("must be 1 to {MAX_SLUG_LEN} characters"),
+                ));
+            }
+        }
+        if let Some(language) = &self.language
+            && !(language.len() == 2 && language.bytes().all(|b| b.is_ascii_lowercase()))
+        {
+            errors.push(ApiError::field(
+                "language",
+                "must be a two-letter ISO 639-1 code such as `ru`",
+            ));
+        }
+        if let (Some(after), Some(before)) = (self.published_after, self.published_before)
+            && after >= before
+        {
+            errors.push(ApiError::field(
+                "published_before",
+                "must be later than published_after",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(merge(errors));
+        }
+        let after = match decode_cursor(self.cursor.as_deref())? {
+            None => None,
+            Some(Cursor::Published { at, id }) => Some(PublishedKey {
+                published_at: at,
+                id,
+            }),
+            Some(Cursor::Slug(_)) => return Err(ApiError::InvalidCursor),
+        };
+        let filter = ArticleFilter {
+            topic: self.topic,
+            author: self.author,
+            source: self.source,
+            language: self.language,
+            kind: self.kind,
+            featured: self.featured,
+            published_after: self.published_after.map(|t| t.naive_utc()),
+            published_before: self.published_before.map(|t| t.naive_utc()),
+        };
+        Ok((filter, after, limit.unwrap_or_default()))
+    }
+}
+
+/// Folds several single-field errors into one problem listing them all.
+fn merge(errors: Vec<ApiError>) -> ApiError {
+    let fields: Vec<FieldError> = errors
+        .into_iter()
+        .flat_map(|e| match e {
+            ApiError::Validation(fields) => fields,
+            other => vec![FieldError::new("query", other.to_string())],
+        })
+        .collect();
+    ApiError::Validation(fields)
+}
+
+/// List published articles
+///
+/// Published articles, newest first, as summaries (never a body). Filters
+/// combine with AND. Pagination is by keyset: pass `meta.next_cursor` back as
+/// `cursor` (the `Link: rel="next"` header carries the same URL). A walk stays
+/// free of duplicates and gaps while new articles are published.
+#[utoipa::path(
+    tag = "articles",
+    params(ArticleListParams),
+    responses(
+        (status = 200, description = "A page of article summaries, newest first.", body = ArticleList,
+            headers(
+                ("ETag" = String, description = "Strong validator of this page."),
+                ("Link" = String, description = "`<...>; rel=\"next\"` when another page follows."),
+                ("Cache-Control" = String, description = "Public, short-lived.")
+            )),
+        (status = 304, description = "The page is unchanged since the `If-None-Match` ETag."),
+        (status = 400, response = BadRequest),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/articles")]
+pub async fn list_articles(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Query(params): Query<ArticleListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (filter, after, limit) = params.into_filter()?;
+    let now = state.clock.now();
+    let page = state
+        .db
+        .run(move |conn| Ok(article_db::list_public(conn, &filter, after, limit, now)?))
+        .await?;
+    let next_cursor = page.next_after.map(|key| {
+        Cursor::Published {
+            at: key.published_at,
+            id: key.id,
+        }
+        .encode()
+    });
+    let list = ArticleList {
+        data: page.cards.into_iter().map(ArticleSummary::from).collect(),
+        meta: ListMeta {
+            limit,
+            next_cursor: next_cursor.clone(),
+        },
+    };
+    public_list(&req, &list, next_cursor.as_deref())
+}
+
+/// Get one article
+///
+/// One published article with as much of its body as the reader may see.
+/// `free` articles come whole; `metered` and `premium` ones come with a
+/// preview (the body cut at a block boundary) and `access.full = false`.
+/// The status stays 200 either way.
+#[utoipa::path(
+    tag = "articles",
+    params(("slug" = String, Path, description = "The article's slug.", example = "the-port-that-froze-early", max_length = 120)),
+    responses(
+        (status = 200, description = "The article.", body = Article,
+            headers(
+                ("ETag" = String, description = "Strong validator of this representation."),
+                ("Cache-Control" = String, description = "Public, short-lived.")
+            )),
+        (status = 304, description = "The article is unchanged since the `If-None-Match` ETag."),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/articles/{slug}")]
+pub async fn get_article(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    if slug.len() > MAX_SLUG_LEN {
+        return Err(ApiError::NotFound("article"));
+    }
+    let now = state.clock.now();
+    let (row, card) = state
+        .db
+        .run(move |conn| Ok(article_db::find_public(conn, &slug, now)?))
+        .await?
+        .ok_or(ApiError::NotFound("article"))?;
+    let access = paywall::decide(row.summary.access_level, Reader::Anonymous);
+    public_json(&req, &Article::new(row, card, access), ITEM_FRESHNESS)
+}

@@ -1,0 +1,111 @@
+//! `/authors`: the people in the bylines.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+
+use super::articles::MAX_SLUG_LEN;
+use super::{ITEM_FRESHNESS, Query, SlugListParams, next_slug_cursor, public_json, public_list};
+use crate::app::AppState;
+use crate::db::catalogue;
+use crate::error::ApiError;
+use crate::openapi::{BadRequest, NotFound, Unavailable};
+use crate::views::{Author, AuthorList, ListMeta};
+
+/// List authors
+///
+/// Every author, ordered by slug, with their affiliation and how many
+/// published articles carry their byline.
+#[utoipa::path(
+    tag = "authors",
+    params(SlugListParams),
+    responses(
+        (status = 200, description = "A page of authors.", body = AuthorList,
+            headers(("ETag" = String, description = "Strong validator of this page."),
+                    ("Link" = String, description = "`<...>; rel=\"next\"` when another page follows."))),
+        (status = 304, description = "The page is unchanged since the `If-None-Match` ETag."),
+        (status = 400, response = BadRequest),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/authors")]
+pub async fn list_authors(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Query(params): Query<SlugListParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, after) = params.page()?;
+    let now = state.clock.now();
+    let (page, authors) = state
+        .db
+        .run(move |conn| {
+            let page = catalogue::list_authors(conn, after.as_deref(), limit)?;
+            let authors = with_details(conn, page.items, now)?;
+            Ok((page.next_after, authors))
+        })
+        .await?;
+    let next_cursor = next_slug_cursor(page);
+    let list = AuthorList {
+        data: authors,
+        meta: ListMeta {
+            limit,
+            next_cursor: next_cursor.clone(),
+        },
+    };
+    public_list(&req, &list, next_cursor.as_deref())
+}
+
+/// Get one author
+#[utoipa::path(
+    tag = "authors",
+    params(("slug" = String, Path, description = "The author's slug.", example = "irina-volkova", max_length = 120)),
+    responses(
+        (status = 200, description = "The author's profile.", body = Author,
+            headers(("ETag" = String, description = "Strong validator of this representation."))),
+        (status = 304, description = "The profile is unchanged since the `If-None-Match` ETag."),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/authors/{slug}")]
+pub async fn get_author(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    if slug.len() > MAX_SLUG_LEN {
+        return Err(ApiError::NotFound("author"));
+    }
+    let now = state.clock.now();
+    let author = state
+        .db
+        .run(move |conn| {
+            let found = catalogue::find_author(conn, &slug)?;
+            Ok(with_details(conn, found.into_iter().collect(), now)?.pop())
+        })
+        .await?
+        .ok_or(ApiError::NotFound("author"))?;
+    public_json(&req, &author, ITEM_FRESHNESS)
+}
+
+/// Attaches affiliations and article counts: two queries for a whole page.
+fn with_details(
+    conn: &mut crate::db::DbConnection,
+    authors: Vec<catalogue::Author>,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<Vec<Author>> {
+    let ids: Vec<i64> = authors.iter().map(|a| a.id).collect();
+    let counts = catalogue::published_counts_by_author(conn, &ids, now)?;
+    let source_ids: Vec<i64> = authors
+        .iter()
+        .filter_map(|a| a.affiliation_source_id)
+        .collect();
+    let sources = catalogue::sources_by_id(conn, &source_ids)?;
+    Ok(authors
+        .into_iter()
+        .map(|a| {
+            let count = counts.get(&a.id).copied().unwrap_or(0);
+            let affiliation = a.affiliation_source_id.and_then(|id| sources.get(&id));
+            Author::new(a, affiliation, count)
+        })
+        .collect())
+}

@@ -1,0 +1,279 @@
+//! HTTP handlers, one file per resource, plus the pieces they share:
+//! query parsing that names the bad field, and cacheable JSON responses.
+
+pub mod articles;
+pub mod authors;
+pub mod health;
+pub mod sources;
+pub mod topics;
+
+use std::future::{Ready, ready};
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::domain::cursor::Cursor;
+use crate::error::ApiError;
+
+/// Registers every `/api/v1` endpoint.
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(articles::list_articles)
+        .service(articles::get_article)
+        .service(topics::list_topics)
+        .service(topics::get_topic)
+        .service(authors::list_authors)
+        .service(authors::get_author)
+        .service(sources::list_sources)
+        .service(sources::get_source);
+}
+
+/// Longest query string accepted, in bytes.
+const MAX_QUERY_LEN: usize = 2048;
+
+/// Query-string extractor whose errors are problems naming the bad parameter.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    if query.len() > MAX_QUERY_LEN {
+        return Err(ApiError::field(
+            "query",
+            format!("the query string is longer than {MAX_QUERY_LEN} bytes"),
+        ));
+    }
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let field = err.path().to_string();
+        let field = if field == "." {
+            "query".to_owned()
+        } else {
+            field
+        };
+        ApiError::field(field, err.into_inner().to_string())
+    })
+}
+
+/// Pagination of the lists ordered by slug (topics, authors, sources).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlugListParams {
+    /// Page size.
+    #[param(minimum = 1, maximum = 100, default = 20, example = 20)]
+    pub limit: Option<i64>,
+    /// `meta.next_cursor` of the previous page; omit for the first page.
+    #[param(max_length = 512)]
+    pub cursor: Option<String>,
+}
+
+impl SlugListParams {
+    /// The validated page size and the slug to start after.
+    pub fn page(&self) -> Result<(i64, Option<String>), ApiError> {
+        Ok((
+            page_limit(self.limit)?,
+            slug_cursor(self.cursor.as_deref())?,
+        ))
+    }
+}
+
+/// The cursor of the page after one whose last slug is `last`.
+pub fn next_slug_cursor(last: Option<String>) -> Option<String> {
+    last.map(|slug| Cursor::Slug(slug).encode())
+}
+
+/// Checks a page size against the documented range.
+pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::field(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        )),
+    }
+}
+
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: i64 = 20;
+/// Largest page size.
+pub const MAX_LIMIT: i64 = 100;
+
+/// Decodes a `cursor` parameter.
+pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+    cursor
+        .map(|text| Cursor::decode(text).map_err(|_| ApiError::InvalidCursor))
+        .transpose()
+}
+
+/// Decodes a `cursor` parameter of a list ordered by slug.
+pub fn slug_cursor(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
+    match decode_cursor(cursor)? {
+        None => Ok(None),
+        Some(Cursor::Slug(slug)) => Ok(Some(slug)),
+        Some(_) => Err(ApiError::InvalidCursor),
+    }
+}
+
+/// How long shared caches may keep a public response.
+#[derive(Clone, Copy, Debug)]
+pub struct Freshness {
+    /// Seconds a browser may reuse it.
+    pub max_age: u32,
+    /// Seconds a CDN may reuse it.
+    pub s_maxage: u32,
+}
+
+/// Lists change whenever something is published.
+pub const LIST_FRESHNESS: Freshness = Freshness {
+    max_age: 30,
+    s_maxage: 60,
+};
+/// Single resources change less often.
+pub const ITEM_FRESHNESS: Freshness = Freshness {
+    max_age: 60,
+    s_maxage: 300,
+};
+
+/// A public JSON response with a strong `ETag`; answers 304 when the client's
+/// `If-None-Match` already names it.
+pub fn public_json<T: Serialize>(
+    req: &HttpRequest,
+    value: &T,
+    freshness: Freshness,
+) -> Result<HttpResponse, ApiError> {
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let etag = strong_etag(&body);
+    let cache_control = format!(
+        "public, max-age={}, s-maxage={}, stale-while-revalidate=300",
+        freshness.max_age, freshness.s_maxage
+    );
+    let not_modified = if_none_match(req, &etag);
+    let mut response = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control));
+    if not_modified {
+        return Ok(response.finish());
+    }
+    Ok(response.content_type("application/json").body(body))
+}
+
+/// A page of a public list: the JSON plus a `Link: rel="next"` header when
+/// another page follows.
+pub fn public_list<T: Serialize>(
+    req: &HttpRequest,
+    value: &T,
+    next_cursor: Option<&str>,
+) -> Result<HttpResponse, ApiError> {
+    let mut response = public_json(req, value, LIST_FRESHNESS)?;
+    if let Some(cursor) = next_cursor {
+        let link = format!("<{}>; rel=\"next\"", next_page_url(req, cursor));
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    Ok(response)
+}
+
+/// The request's own path and query with `cursor` replaced.
+fn next_page_url(req: &HttpRequest, cursor: &str) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        if key != "cursor" {
+            query.append_pair(&key, &value);
+        }
+    }
+    query.append_pair("cursor", cursor);
+    format!("{}?{}", req.path(), query.finish())
+}
+
+fn strong_etag(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..16]))
+}
+
+/// Weak comparison, as RFC 9110 asks for `If-None-Match`.
+fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[expect(dead_code, reason = "only the parse errors matter here")]
+    struct Params {
+        limit: Option<i64>,
+        featured: Option<bool>,
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        let Err(ApiError::Validation(errors)) = parse_query::<Params>("limit=ten") else {
+            panic!("expected a validation error");
+        };
+        assert_eq!(errors[0].field, "limit");
+        let Err(ApiError::Validation(errors)) = parse_query::<Params>("featured=perhaps") else {
+            panic!("expected a validation error");
+        };
+        assert_eq!(errors[0].field, "featured");
+    }
+
+    #[test]
+    fn limits_outside_the_range_are_refused() {
+        assert_eq!(page_limit(None).unwrap(), 20);
+        assert_eq!(page_limit(Some(100)).unwrap(), 100);
+        assert!(page_limit(Some(0)).is_err());
+        assert!(page_limit(Some(101)).is_err());
+    }
+
+    #[test]
+    fn the_next_link_keeps_the_filters_and_replaces_the_cursor() {
+        let req = TestRequest::get()
+            .uri("/api/v1/articles?topic=energy&cursor=old&limit=5")
+            .to_http_request();
+        assert_eq!(
+            next_page_url(&req, "NEW"),
+            "/api/v1/articles?topic=energy&limit=5&cursor=NEW"
+        );
+    }
+
+    #[test]
+    fn if_none_match_accepts_lists_and_weak_tags() {
+        let etag = "\"abc\"";
+        let req = TestRequest::get()
+            .insert_header((header::IF_NONE_MATCH, "\"x\", W/\"abc\""))
+            .to_http_request();
+        assert!(if_none_match(&req, etag));
+        let req = TestRequest::get()
+            .insert_header((header::IF_NONE_MATCH, "\"x\""))
+            .to_http_request();
+        assert!(!if_none_match(&req, etag));
+    }
+}

@@ -1,0 +1,75 @@
+//! Start-up: logging, the database (pool, migrations, demo content) and the HTTP server.
+
+use std::error::Error;
+
+use actix_web::{HttpServer, web};
+use tracing_subscriber::EnvFilter;
+
+use crate::app::{AppState, Clock, build_app};
+use crate::config::{Config, LogFormat};
+use crate::db::{self, DbPool};
+use crate::seed;
+
+/// Installs the global log subscriber: `RUST_LOG` filters, `LOG_FORMAT` shapes.
+pub fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Builds the pool and applies pending migrations.
+pub fn open_database(config: &Config) -> Result<DbPool, Box<dyn Error + Send + Sync>> {
+    let pool = db::build_pool(
+        config.database_url.clone(),
+        config.pool_size,
+        config.pool_timeout,
+    );
+    let mut conn = pool.get().map_err(|e| {
+        format!(
+            "cannot connect to the database ({:?}): {e}",
+            config.database_url
+        )
+    })?;
+    let applied = db::run_migrations(&mut conn)?;
+    tracing::info!(
+        backend = config.database_url.backend_name(),
+        applied,
+        "database migrated"
+    );
+    Ok(pool)
+}
+
+/// Serves the API until SIGTERM or Ctrl-C; in-flight requests get
+/// `SHUTDOWN_TIMEOUT_SECS` to finish.
+pub async fn serve(config: Config) -> Result<(), Box<dyn Error + Send + Sync>> {
+    let pool = open_database(&config)?;
+    if config.seed_demo {
+        let mut conn = pool.get()?;
+        if let Some(report) = seed::demo_if_empty(&mut conn)? {
+            tracing::info!(
+                articles = report.articles,
+                "the database was empty: demo content added"
+            );
+        }
+    }
+    let bind_addr = config.bind_addr;
+    let workers = config.workers;
+    let shutdown = config.shutdown_timeout.as_secs();
+    let state =
+        web::Data::new(AppState::new(config, pool, Clock::System).map_err(|e| e.to_string())?);
+    let mut server = HttpServer::new(move || build_app(state.clone()))
+        .shutdown_timeout(shutdown)
+        .bind(bind_addr)?;
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    tracing::info!(%bind_addr, "listening; Swagger UI at http://{bind_addr}/docs/");
+    server.run().await?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,421 @@
+//! Wire types: what clients receive. Built from database rows, never the rows themselves.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::articles::{ArticleCard, ArticleRow, NamedRef};
+use crate::db::catalogue;
+use crate::domain::article::{AccessLevel, ArticleKind};
+use crate::domain::paywall::{Access, AccessReason};
+
+fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+/// A topic as articles refer to it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TopicRef {
+    /// Stable identifier used in URLs and filters.
+    #[schema(example = "russia")]
+    pub slug: String,
+    /// Display name, as shown above a headline.
+    #[schema(example = "Russia")]
+    pub name: String,
+}
+
+/// An author as a byline shows them.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AuthorRef {
+    /// Stable identifier used in URLs and filters.
+    #[schema(example = "irina-volkova")]
+    pub slug: String,
+    /// Name as printed in the byline.
+    #[schema(example = "Irina Volkova")]
+    pub name: String,
+}
+
+impl From<NamedRef> for TopicRef {
+    fn from(r: NamedRef) -> Self {
+        Self {
+            slug: r.slug,
+            name: r.name,
+        }
+    }
+}
+
+impl From<NamedRef> for AuthorRef {
+    fn from(r: NamedRef) -> Self {
+        Self {
+            slug: r.slug,
+            name: r.name,
+        }
+    }
+}
+
+/// A foreign outlet as articles refer to it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SourceRef {
+    /// Stable identifier used in URLs and filters.
+    #[schema(example = "vedomosti-vostoka")]
+    pub slug: String,
+    /// The outlet's name.
+    #[schema(example = "Vedomosti Vostoka")]
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country code.
+    #[schema(example = "RU", min_length = 2, max_length = 2)]
+    pub country: String,
+    /// ISO 639-1 code of the language the outlet publishes in.
+    #[schema(example = "ru", min_length = 2, max_length = 2)]
+    pub language: String,
+}
+
+impl From<&catalogue::Source> for SourceRef {
+    fn from(s: &catalogue::Source) -> Self {
+        Self {
+            slug: s.slug.clone(),
+            name: s.name.clone(),
+            country: s.country.clone(),
+            language: s.language.clone(),
+        }
+    }
+}
+
+/// The picture at the top of an article.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct HeroImage {
+    /// Where the image is served from.
+    #[schema(example = "https://images.newsdesk.example/2026/11/harbour-cranes.jpg")]
+    pub url: String,
+    /// Text alternative for readers who cannot see the image.
+    #[schema(example = "Container cranes at dusk over a frozen harbour")]
+    pub alt: String,
+    /// What the picture shows.
+    #[schema(example = "The port of Vostochny in November")]
+    pub caption: Option<String>,
+    /// Who took it or holds its rights.
+    #[schema(example = "Photo: Anna Sorokina")]
+    pub credit: Option<String>,
+}
+
+/// The foreign article this one translates.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Original {
+    /// The outlet that published the original.
+    pub source: Option<SourceRef>,
+    /// ISO 639-1 code of the original's language.
+    #[schema(example = "ru")]
+    pub language: Option<String>,
+    /// The original headline, in its language.
+    #[schema(example = "Порт замерз раньше срока")]
+    pub title: Option<String>,
+    /// Where the original can be read.
+    #[schema(example = "https://vedomosti-vostoka.example/2026/11/port")]
+    pub url: Option<String>,
+    /// Who translated it.
+    #[schema(example = "Daniel Hart")]
+    pub translator: Option<String>,
+}
+
+/// An article as lists show it: everything but the body.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ArticleSummary {
+    /// Numeric id; stable, but prefer the slug in URLs.
+    #[schema(example = 1042)]
+    pub id: i64,
+    /// Identifier used in the article's URL.
+    #[schema(example = "the-port-that-froze-early")]
+    pub slug: String,
+    /// The headline.
+    #[schema(example = "The port that froze early")]
+    pub headline: String,
+    /// The standfirst under the headline.
+    #[schema(
+        example = "An early winter has locked a Pacific port in ice, and with it a promise of new trade."
+    )]
+    pub dek: String,
+    /// What sort of journalism this is.
+    pub kind: ArticleKind,
+    /// Who may read the whole body.
+    pub access_level: AccessLevel,
+    /// The city the story was filed from.
+    #[schema(example = "VLADIVOSTOK")]
+    pub dateline: Option<String>,
+    /// The picture at the top, if any.
+    pub hero_image: Option<HeroImage>,
+    /// The video, for `kind = video`.
+    #[schema(example = json!(null))]
+    pub video_url: Option<String>,
+    /// The primary topic (the kicker above the headline).
+    pub topic: Option<TopicRef>,
+    /// Every topic the article is filed under, the primary one first.
+    pub topics: Vec<TopicRef>,
+    /// Bylines, in order.
+    pub authors: Vec<AuthorRef>,
+    /// The original this article translates; null for our own reporting.
+    pub original: Option<Original>,
+    /// Whether editors picked it for the FOCUS rail.
+    pub featured: bool,
+    /// Position in the FOCUS rail, 1 first; null when not featured.
+    #[schema(example = json!(null))]
+    pub featured_rank: Option<i32>,
+    /// When it was published (RFC 3339, UTC).
+    pub published_at: Option<DateTime<Utc>>,
+    /// When it last changed (RFC 3339, UTC).
+    pub updated_at: DateTime<Utc>,
+    /// Words in the whole body.
+    #[schema(example = 940, minimum = 0)]
+    pub word_count: i32,
+    /// Minutes to read the whole body.
+    #[schema(example = 5, minimum = 1)]
+    pub reading_time_minutes: i32,
+}
+
+impl From<ArticleCard> for ArticleSummary {
+    fn from(card: ArticleCard) -> Self {
+        let row = card.row;
+        let hero_image = row.hero_image_url.map(|url| HeroImage {
+            url,
+            alt: row.hero_image_alt.unwrap_or_default(),
+            caption: row.hero_image_caption,
+            credit: row.hero_image_credit,
+        });
+        let has_original = card.source.is_some()
+            || row.original_title.is_some()
+            || row.original_url.is_some()
+            || row.original_language.is_some();
+        let original = has_original.then(|| Original {
+            source: card.source.as_ref().map(SourceRef::from),
+            language: row.original_language,
+            title: row.original_title,
+            url: row.original_url,
+            translator: row.translator,
+        });
+        Self {
+            id: row.id,
+            slug: row.slug,
+            headline: row.headline,
+            dek: row.dek,
+            kind: row.kind,
+            access_level: row.access_level,
+            dateline: row.dateline,
+            hero_image,
+            video_url: row.video_url,
+            topic: card.primary_topic.map(TopicRef::from),
+            topics: card.topics.into_iter().map(TopicRef::from).collect(),
+            authors: card.authors.into_iter().map(AuthorRef::from).collect(),
+            original,
+            featured: row.featured,
+            featured_rank: row.featured_rank,
+            published_at: row.published_at.map(utc),
+            updated_at: utc(row.updated_at),
+            word_count: row.word_count,
+            reading_time_minutes: row.reading_time_minutes,
+        }
+    }
+}
+
+/// An article body in both forms.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ArticleBody {
+    /// Sanitised HTML: paragraphs, sub-headings, lists, links; no scripts.
+    #[schema(
+        example = "<p>The ice came three weeks early.</p>\n<h2>A season lost</h2>\n<p>Shipping agents...</p>\n"
+    )]
+    pub html: String,
+    /// The same text without markup, paragraphs separated by blank lines.
+    #[schema(example = "The ice came three weeks early.\n\nA season lost\n\nShipping agents...")]
+    pub text: String,
+}
+
+/// Whether this reader gets the whole article, and why.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AccessInfo {
+    /// True when `body` is the whole article; false when it is a preview.
+    pub full: bool,
+    /// Why: `free`, `subscriber`, `staff`, `meter`, `limit_reached` or `premium`.
+    pub reason: AccessReason,
+}
+
+/// One article, with as much of its body as the reader may see.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Article {
+    #[serde(flatten)]
+    pub summary: ArticleSummary,
+    /// The whole body, or a preview cut at a block boundary when `access.full` is false.
+    pub body: ArticleBody,
+    /// The paywall's decision for this reader.
+    pub access: AccessInfo,
+}
+
+impl Article {
+    /// The article as `access` allows: a preview body unless access is full.
+    pub fn new(row: ArticleRow, card: ArticleCard, access: Access) -> Self {
+        let body = if access.full {
+            ArticleBody {
+                html: row.body_html,
+                text: row.body_text,
+            }
+        } else {
+            ArticleBody {
+                html: row.preview_html,
+                text: row.preview_text,
+            }
+        };
+        Self {
+            summary: card.into(),
+            body,
+            access: AccessInfo {
+                full: access.full,
+                reason: access.reason,
+            },
+        }
+    }
+}
+
+/// A topic with how many published articles carry it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Topic {
+    /// Stable identifier used in URLs and filters.
+    #[schema(example = "energy")]
+    pub slug: String,
+    /// Display name.
+    #[schema(example = "Energy")]
+    pub name: String,
+    /// What the topic covers.
+    #[schema(example = "Oil, gas, power grids and the politics of keeping the lights on.")]
+    pub description: String,
+    /// Published articles filed under it (primary or secondary).
+    #[schema(example = 12, minimum = 0)]
+    pub article_count: i64,
+}
+
+impl Topic {
+    /// The topic with its count.
+    pub fn new(topic: catalogue::Topic, article_count: i64) -> Self {
+        Self {
+            slug: topic.slug,
+            name: topic.name,
+            description: topic.description,
+            article_count,
+        }
+    }
+}
+
+/// An author's profile.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Author {
+    /// Stable identifier used in URLs and filters.
+    #[schema(example = "irina-volkova")]
+    pub slug: String,
+    /// Name as printed in bylines.
+    #[schema(example = "Irina Volkova")]
+    pub name: String,
+    /// A short biography.
+    #[schema(example = "Irina Volkova covers shipping and the Russian Far East.")]
+    pub bio: String,
+    /// Portrait URL.
+    #[schema(example = "https://images.newsdesk.example/authors/irina-volkova.jpg")]
+    pub avatar_url: Option<String>,
+    /// The outlet the author writes for, when not our own staff.
+    pub affiliation: Option<SourceRef>,
+    /// Published articles with this byline.
+    #[schema(example = 7, minimum = 0)]
+    pub article_count: i64,
+}
+
+impl Author {
+    /// The profile with its affiliation and count.
+    pub fn new(
+        author: catalogue::Author,
+        affiliation: Option<&catalogue::Source>,
+        article_count: i64,
+    ) -> Self {
+        Self {
+            slug: author.slug,
+            name: author.name,
+            bio: author.bio,
+            avatar_url: author.avatar_url,
+            affiliation: affiliation.map(SourceRef::from),
+            article_count,
+        }
+    }
+}
+
+/// A foreign outlet we translate.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Source {
+    /// Stable identifier used in URLs and filters.
+    #[schema(example = "vedomosti-vostoka")]
+    pub slug: String,
+    /// The outlet's name.
+    #[schema(example = "Vedomosti Vostoka")]
+    pub name: String,
+    /// ISO 3166-1 alpha-2 country code.
+    #[schema(example = "RU")]
+    pub country: String,
+    /// ISO 639-1 language code.
+    #[schema(example = "ru")]
+    pub language: String,
+    /// The outlet's home page.
+    #[schema(example = "https://vedomosti-vostoka.example")]
+    pub homepage_url: Option<String>,
+    /// Published translations of its articles.
+    #[schema(example = 9, minimum = 0)]
+    pub article_count: i64,
+}
+
+impl Source {
+    /// The source with its count.
+    pub fn new(source: catalogue::Source, article_count: i64) -> Self {
+        Self {
+            slug: source.slug,
+            name: source.name,
+            country: source.country,
+            language: source.language,
+            homepage_url: source.homepage_url,
+            article_count,
+        }
+    }
+}
+
+/// Pagination details shared by every list.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ListMeta {
+    /// The page size used.
+    #[schema(example = 20, minimum = 1, maximum = 100)]
+    pub limit: i64,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    #[schema(example = "cDE6MTc2NDQyNTYwMDAwMDAwMDo0Mg")]
+    pub next_cursor: Option<String>,
+}
+
+macro_rules! list_type {
+    ($(#[$meta:meta])* $name:ident of $item:ty) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Serialize, ToSchema)]
+        pub struct $name {
+            /// The items of this page.
+            pub data: Vec<$item>,
+            /// How to get the next page.
+            pub meta: ListMeta,
+        }
+    };
+}
+
+list_type!(
+    /// A page of article summaries, newest first.
+    ArticleList of ArticleSummary
+);
+list_type!(
+    /// A page of topics, by slug.
+    TopicList of Topic
+);
+list_type!(
+    /// A page of authors, by slug.
+    AuthorList of Author
+);
+list_type!(
+    /// A page of sources, by slug.
+    SourceList of Source
+);
