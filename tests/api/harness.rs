@@ -1,0 +1,288 @@
+//! Starts the app on a free port over a fresh database and talks to it.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::{HttpServer, web};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use newsdesk::app::{AppState, Clock, build_app};
+use newsdesk::config::{Config, DatabaseUrl};
+use newsdesk::db::{self, DbConnection, DbPool};
+use serde_json::Value;
+
+/// A database that exists for one test and is removed afterwards.
+enum TestDatabase {
+    Sqlite(
+        #[expect(dead_code, reason = "held so the directory outlives the test")] tempfile::TempDir,
+    ),
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    Unreachable,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Self::Postgres { admin_url, name } = self
+            && let Ok(mut conn) = PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+/// Which backend this run tests.
+pub fn backend() -> &'static str {
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+fn fresh_database() -> (DatabaseUrl, TestDatabase) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("newsdesk_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but unreachable: {e}"));
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut admin)
+                .expect("create the test database");
+            let url = with_database_name(&admin_url, &name);
+            (
+                DatabaseUrl::Postgres(url),
+                TestDatabase::Postgres { admin_url, name },
+            )
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let path = dir.path().join("newsdesk.db");
+            (
+                DatabaseUrl::Sqlite(path.to_string_lossy().into_owned()),
+                TestDatabase::Sqlite(dir),
+            )
+        }
+    }
+}
+
+/// `postgres://user@host:port/db?params` with `db` replaced.
+fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{name}", &base[..host_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+/// A running app and the database behind it.
+pub struct TestApp {
+    pub address: String,
+    pub pool: DbPool,
+    client: awc::Client,
+    _database: TestDatabase,
+}
+
+/// A response, read whole.
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: web::Bytes,
+}
+
+impl TestResponse {
+    /// The body as JSON; panics with the body when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts a problem+json error with this status and code; returns the problem.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text());
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.text()
+        );
+        let problem = self.json();
+        assert_eq!(problem["code"], code, "{problem}");
+        assert_eq!(problem["status"], status, "{problem}");
+        problem
+    }
+}
+
+/// A configuration for tests: nothing from the environment.
+pub fn test_config(database_url: DatabaseUrl) -> Config {
+    let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
+    config.database_url = database_url;
+    config.pool_size = 4;
+    config.pool_timeout = Duration::from_secs(2);
+    config.seed_demo = false;
+    config
+}
+
+impl TestApp {
+    /// The app over a fresh, migrated, empty database.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// The same, after `adjust` has changed the configuration.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let (url, database) = fresh_database();
+        let mut config = test_config(url);
+        adjust(&mut config);
+        let pool = newsdesk::server::open_database(&config).expect("migrate the test database");
+        Self::start(config, pool, database)
+    }
+
+    /// The app over a database that cannot be reached at all.
+    pub async fn spawn_without_database() -> Self {
+        let url = match backend() {
+            "postgres" => DatabaseUrl::Postgres("postgres://postgres@127.0.0.1:1/none".into()),
+            _ => DatabaseUrl::Sqlite("/nonexistent-directory/newsdesk.db".into()),
+        };
+        let mut config = test_config(url);
+        config.pool_timeout = Duration::from_millis(500);
+        let pool = db::build_pool(config.database_url.clone(), 2, config.pool_timeout);
+        Self::start(config, pool, TestDatabase::Unreachable)
+    }
+
+    fn start(config: Config, pool: DbPool, database: TestDatabase) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let address = format!("http://{}", listener.local_addr().expect("bound address"));
+        let state = web::Data::new(
+            AppState::new(config, pool.clone(), Clock::System).expect("application state"),
+        );
+        let server = HttpServer::new(move || build_app(state.clone()))
+            .workers(1)
+            .disable_signals()
+            .listen(listener)
+            .expect("listen")
+            .run();
+        actix_web::rt::spawn(server);
+        Self {
+            address,
+            pool,
+            client: awc::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .disable_redirects()
+                .finish(),
+            _database: database,
+        }
+    }
+
+    /// Runs `work` on a connection of the app's own database.
+    pub fn db<T>(&self, work: impl FnOnce(&mut DbConnection) -> T) -> T {
+        let mut conn = self.pool.get().expect("a test connection");
+        work(&mut conn)
+    }
+
+    /// GET `path` (with its query string).
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(awc::http::Method::GET, path, &[]).await
+    }
+
+    /// GET `path` with extra headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+        self.request(awc::http::Method::GET, path, headers).await
+    }
+
+    /// Any method, no body.
+    pub async fn request(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let mut response = request
+            .send()
+            .await
+            .expect("the request reaches the server");
+        let body = response
+            .body()
+            .limit(16 * 1024 * 1024)
+            .await
+            .expect("a readable body");
+        TestResponse {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body,
+        }
+    }
+
+    /// Any method with a raw body.
+    pub async fn send_body(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        content_type: &str,
+        body: impl Into<web::Bytes>,
+    ) -> TestResponse {
+        let mut response = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .insert_header(("content-type", content_type))
+            .send_body(body.into())
+            .await
+            .expect("the request reaches the server");
+        let body = response
+            .body()
+            .limit(16 * 1024 * 1024)
+            .await
+            .expect("a readable body");
+        TestResponse {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body,
+        }
+    }
+}
+
+#[test]
+fn database_names_are_replaced_in_urls() {
+    assert_eq!(
+        with_database_name("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+        "postgres://postgres@127.0.0.1:5432/t1"
+    );
+    assert_eq!(
+        with_database_name("postgres://u:p@h/db?sslmode=disable", "t2"),
+        "postgres://u:p@h/t2?sslmode=disable"
+    );
+    assert_eq!(
+        with_database_name("postgresql://h", "t3"),
+        "postgresql://h/t3"
+    );
+}

@@ -1,0 +1,12 @@
+//! The one integration-test binary: the real app over real HTTP, each test
+//! with its own fresh database. SQLite by default; PostgreSQL when
+//! `TEST_DATABASE_URL` names a server (each test then gets its own database).
+
+#![expect(clippy::expect_used, reason = "test helpers fail loudly on purpose")]
+
+mod articles;
+mod builders;
+mod catalogue;
+mod harness;
+mod operations;
+mod seeding;
