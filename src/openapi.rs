@@ -6,7 +6,7 @@ use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::{OpenApi, ToResponse};
 
 use crate::app::AppState;
-use crate::error::Problem;
+use crate::error::{FieldError, Problem};
 
 /// Document metadata, tags and shared components.
 #[derive(OpenApi)]
@@ -29,7 +29,10 @@ and `If-None-Match` is answered with 304. Every response has an `X-Request-Id`."
         (name = "sources", description = "The foreign outlets whose articles we translate."),
         (name = "operations", description = "Health, metrics and this document.")
     ),
-    components(responses(BadRequest, NotFound, Unavailable))
+    components(
+        schemas(Problem, FieldError),
+        responses(BadRequest, NotFound, Unavailable)
+    )
 )]
 pub struct ApiDoc;
 

@@ -223,7 +223,7 @@ impl TestApp {
     ) -> TestResponse {
         let mut request = self
             .client
-            .request(method, format!("{}{path}", self.address));
+            .request(method.clone(), format!("{}{path}", self.address));
         for (name, value) in headers {
             request = request.insert_header((*name, *value));
         }
@@ -236,6 +236,7 @@ impl TestApp {
             .limit(16 * 1024 * 1024)
             .await
             .expect("a readable body");
+        assert_documented(method, path, response.status());
         TestResponse {
             status: response.status(),
             headers: response.headers().clone(),
@@ -253,7 +254,7 @@ impl TestApp {
     ) -> TestResponse {
         let mut response = self
             .client
-            .request(method, format!("{}{path}", self.address))
+            .request(method.clone(), format!("{}{path}", self.address))
             .insert_header(("content-type", content_type))
             .send_body(body.into())
             .await
@@ -263,12 +264,65 @@ impl TestApp {
             .limit(16 * 1024 * 1024)
             .await
             .expect("a readable body");
+        assert_documented(method, path, response.status());
         TestResponse {
             status: response.status(),
             headers: response.headers().clone(),
             body,
         }
     }
+}
+
+/// The OpenAPI document, generated once per test binary.
+fn openapi() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        serde_json::to_value(newsdesk::openapi::openapi()).expect("the document serialises")
+    })
+}
+
+/// Every response a test sees must be one the OpenAPI document declares for
+/// its operation; paths outside the document may only answer 404 or 405.
+#[track_caller]
+fn assert_documented(method: awc::http::Method, path_and_query: &str, status: StatusCode) {
+    let path = path_and_query.split('?').next().unwrap_or_default();
+    if path == "/docs" || path.starts_with("/docs/") || method == awc::http::Method::OPTIONS {
+        return;
+    }
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let template = openapi()["paths"].as_object().and_then(|paths| {
+        paths.iter().find(|(template, _)| {
+            let segments: Vec<&str> = template.trim_matches('/').split('/').collect();
+            segments.len() == parts.len()
+                && segments
+                    .iter()
+                    .zip(&parts)
+                    .all(|(s, p)| s.starts_with('{') || s == p)
+        })
+    });
+    let Some((template, item)) = template else {
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{method} {path} is not documented"
+        );
+        return;
+    };
+    let Some(operation) = item.get(method.as_str().to_ascii_lowercase()) else {
+        assert_eq!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {template}"
+        );
+        return;
+    };
+    let declared = operation["responses"]
+        .as_object()
+        .is_some_and(|responses| responses.contains_key(status.as_str()));
+    assert!(
+        declared,
+        "{method} {template} answered {status}, which its OpenAPI operation does not declare"
+    );
 }
 
 #[test]
