@@ -112,107 +112,73 @@ impl<T> SlugPage<T> {
     }
 }
 
-/// Inserts a source and returns its id.
-pub fn insert_source(conn: &mut DbConnection, new: &NewSource<'_>) -> QueryResult<i64> {
-    diesel::insert_into(sources::table)
-        .values(new)
-        .returning(sources::id)
-        .get_result(conn)
+/// The queries every slug-identified catalogue table shares: insert, a page
+/// ordered by slug, and lookup by slug.
+macro_rules! slug_table_queries {
+    ($table:ident, $row:ident, $new:ident, $insert:ident, $list:ident, $find:ident, $what:literal) => {
+        #[doc = concat!("Inserts ", $what, " and returns its id.")]
+        pub fn $insert(conn: &mut DbConnection, new: &$new<'_>) -> QueryResult<i64> {
+            diesel::insert_into($table::table)
+                .values(new)
+                .returning($table::id)
+                .get_result(conn)
+        }
+
+        #[doc = concat!("A page of ", stringify!($table), " ordered by slug, starting after `after`.")]
+        pub fn $list(
+            conn: &mut DbConnection,
+            after: Option<&str>,
+            limit: i64,
+        ) -> QueryResult<SlugPage<$row>> {
+            let mut query = $table::table
+                .select($row::as_select())
+                .order($table::slug.asc())
+                .limit(limit + 1)
+                .into_boxed();
+            if let Some(after) = after {
+                query = query.filter($table::slug.gt(after.to_owned()));
+            }
+            Ok(SlugPage::from_rows(query.load(conn)?, limit, |row| &row.slug))
+        }
+
+        #[doc = concat!("The ", stringify!($row), " with this slug.")]
+        pub fn $find(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<$row>> {
+            $table::table
+                .filter($table::slug.eq(slug))
+                .select($row::as_select())
+                .first(conn)
+                .optional()
+        }
+    };
 }
 
-/// Inserts an author and returns their id.
-pub fn insert_author(conn: &mut DbConnection, new: &NewAuthor<'_>) -> QueryResult<i64> {
-    diesel::insert_into(authors::table)
-        .values(new)
-        .returning(authors::id)
-        .get_result(conn)
-}
-
-/// Inserts a topic and returns its id.
-pub fn insert_topic(conn: &mut DbConnection, new: &NewTopic<'_>) -> QueryResult<i64> {
-    diesel::insert_into(topics::table)
-        .values(new)
-        .returning(topics::id)
-        .get_result(conn)
-}
-
-/// Sources ordered by slug, starting after `after`.
-pub fn list_sources(
-    conn: &mut DbConnection,
-    after: Option<&str>,
-    limit: i64,
-) -> QueryResult<SlugPage<Source>> {
-    let mut query = sources::table
-        .select(Source::as_select())
-        .order(sources::slug.asc())
-        .limit(limit + 1)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(sources::slug.gt(after.to_owned()));
-    }
-    Ok(SlugPage::from_rows(query.load(conn)?, limit, |s| &s.slug))
-}
-
-/// Authors ordered by slug, starting after `after`.
-pub fn list_authors(
-    conn: &mut DbConnection,
-    after: Option<&str>,
-    limit: i64,
-) -> QueryResult<SlugPage<Author>> {
-    let mut query = authors::table
-        .select(Author::as_select())
-        .order(authors::slug.asc())
-        .limit(limit + 1)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(authors::slug.gt(after.to_owned()));
-    }
-    Ok(SlugPage::from_rows(query.load(conn)?, limit, |a| &a.slug))
-}
-
-/// Topics ordered by slug, starting after `after`.
-pub fn list_topics(
-    conn: &mut DbConnection,
-    after: Option<&str>,
-    limit: i64,
-) -> QueryResult<SlugPage<Topic>> {
-    let mut query = topics::table
-        .select(Topic::as_select())
-        .order(topics::slug.asc())
-        .limit(limit + 1)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(topics::slug.gt(after.to_owned()));
-    }
-    Ok(SlugPage::from_rows(query.load(conn)?, limit, |t| &t.slug))
-}
-
-/// The source with this slug.
-pub fn find_source(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Source>> {
-    sources::table
-        .filter(sources::slug.eq(slug))
-        .select(Source::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// The author with this slug.
-pub fn find_author(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Author>> {
-    authors::table
-        .filter(authors::slug.eq(slug))
-        .select(Author::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// The topic with this slug.
-pub fn find_topic(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Topic>> {
-    topics::table
-        .filter(topics::slug.eq(slug))
-        .select(Topic::as_select())
-        .first(conn)
-        .optional()
-}
+slug_table_queries!(
+    sources,
+    Source,
+    NewSource,
+    insert_source,
+    list_sources,
+    find_source,
+    "a source"
+);
+slug_table_queries!(
+    authors,
+    Author,
+    NewAuthor,
+    insert_author,
+    list_authors,
+    find_author,
+    "an author"
+);
+slug_table_queries!(
+    topics,
+    Topic,
+    NewTopic,
+    insert_topic,
+    list_topics,
+    find_topic,
+    "a topic"
+);
 
 /// The sources with these ids.
 pub fn sources_by_id(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Source>> {

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{ITEM_FRESHNESS, Query, decode_cursor, page_limit, public_json, public_list};
+use super::{
+    ITEM_FRESHNESS, MAX_SLUG_LEN, Query, decode_cursor, page_limit, public_json, public_list,
+};
 use crate::app::AppState;
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey};
 use crate::domain::article::ArticleKind;
@@ -14,9 +16,6 @@ use crate::domain::paywall::{self, Reader};
 use crate::error::{ApiError, FieldError};
 use crate::openapi::{BadRequest, NotFound, Unavailable};
 use crate::views::{Article, ArticleList, ArticleSummary, ListMeta};
-
-/// Longest slug accepted in a filter or a path.
-pub const MAX_SLUG_LEN: usize = 120;
 
 /// Filters and pagination for the article list; filters combine with AND.
 #[derive(Debug, Deserialize, IntoParams)]

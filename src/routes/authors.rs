@@ -2,13 +2,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use super::articles::MAX_SLUG_LEN;
-use super::{ITEM_FRESHNESS, Query, SlugListParams, next_slug_cursor, public_json, public_list};
+use super::{Query, SlugListParams, slug_item, slug_list};
 use crate::app::AppState;
-use crate::db::catalogue;
+use crate::db::{DbConnection, catalogue};
 use crate::error::ApiError;
 use crate::openapi::{BadRequest, NotFound, Unavailable};
-use crate::views::{Author, AuthorList, ListMeta};
+use crate::views::{Author, AuthorList};
 
 /// List authors
 ///
@@ -32,28 +31,21 @@ pub async fn list_authors(
     req: HttpRequest,
     Query(params): Query<SlugListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, after) = params.page()?;
-    let now = state.clock.now();
-    let (page, authors) = state
-        .db
-        .run(move |conn| {
-            let page = catalogue::list_authors(conn, after.as_deref(), limit)?;
-            let authors = with_details(conn, page.items, now)?;
-            Ok((page.next_after, authors))
-        })
-        .await?;
-    let next_cursor = next_slug_cursor(page);
-    let list = AuthorList {
-        data: authors,
-        meta: ListMeta {
-            limit,
-            next_cursor: next_cursor.clone(),
-        },
+    let load = |conn: &mut DbConnection, after: Option<&str>, limit, now| {
+        let page = catalogue::list_authors(conn, after, limit)?;
+        Ok((with_details(conn, page.items, now)?, page.next_after))
     };
-    public_list(&req, &list, next_cursor.as_deref())
+    slug_list(&state, &req, &params, load, |data, meta| AuthorList {
+        data,
+        meta,
+    })
+    .await
 }
 
 /// Get one author
+///
+/// The author's profile with their affiliation and how many published
+/// articles carry their byline.
 #[utoipa::path(
     tag = "authors",
     params(("slug" = String, Path, description = "The author's slug.", example = "irina-volkova", max_length = 120)),
@@ -71,25 +63,16 @@ pub async fn get_author(
     req: HttpRequest,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug.into_inner();
-    if slug.len() > MAX_SLUG_LEN {
-        return Err(ApiError::NotFound("author"));
-    }
-    let now = state.clock.now();
-    let author = state
-        .db
-        .run(move |conn| {
-            let found = catalogue::find_author(conn, &slug)?;
-            Ok(with_details(conn, found.into_iter().collect(), now)?.pop())
-        })
-        .await?
-        .ok_or(ApiError::NotFound("author"))?;
-    public_json(&req, &author, ITEM_FRESHNESS)
+    let load = |conn: &mut DbConnection, slug: &str, now| {
+        let found = catalogue::find_author(conn, slug)?;
+        Ok(with_details(conn, found.into_iter().collect(), now)?.pop())
+    };
+    slug_item(&state, &req, slug.into_inner(), "author", load).await
 }
 
 /// Attaches affiliations and article counts: two queries for a whole page.
 fn with_details(
-    conn: &mut crate::db::DbConnection,
+    conn: &mut DbConnection,
     authors: Vec<catalogue::Author>,
     now: chrono::NaiveDateTime,
 ) -> diesel::QueryResult<Vec<Author>> {

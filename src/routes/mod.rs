@@ -18,8 +18,14 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+
+use crate::app::AppState;
+use crate::db::DbConnection;
 use crate::domain::cursor::Cursor;
 use crate::error::ApiError;
+use crate::views::ListMeta;
 
 /// Registers every `/api/v1` endpoint.
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
@@ -31,6 +37,72 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(authors::get_author)
         .service(sources::list_sources)
         .service(sources::get_source);
+}
+
+/// Longest slug accepted in a filter or a path.
+pub const MAX_SLUG_LEN: usize = 120;
+
+/// Answers with one page of a catalogue list ordered by slug. `load` runs on
+/// a pooled connection and returns the page's items and, when more follow,
+/// the last slug.
+pub async fn slug_list<V, L, F>(
+    state: &AppState,
+    req: &HttpRequest,
+    params: &SlugListParams,
+    load: F,
+    wrap: fn(Vec<V>, ListMeta) -> L,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(
+            &mut DbConnection,
+            Option<&str>,
+            i64,
+            NaiveDateTime,
+        ) -> QueryResult<(Vec<V>, Option<String>)>
+        + Send
+        + 'static,
+    V: Send + 'static,
+    L: Serialize,
+{
+    let (limit, after) = params.page()?;
+    let now = state.clock.now();
+    let (items, last) = state
+        .db
+        .run(move |conn| Ok(load(conn, after.as_deref(), limit, now)?))
+        .await?;
+    let next_cursor = next_slug_cursor(last);
+    let list = wrap(
+        items,
+        ListMeta {
+            limit,
+            next_cursor: next_cursor.clone(),
+        },
+    );
+    public_list(req, &list, next_cursor.as_deref())
+}
+
+/// Answers with one catalogue item found by slug, or a 404 naming `what`.
+pub async fn slug_item<V, F>(
+    state: &AppState,
+    req: &HttpRequest,
+    slug: String,
+    what: &'static str,
+    load: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&mut DbConnection, &str, NaiveDateTime) -> QueryResult<Option<V>> + Send + 'static,
+    V: Serialize + Send + 'static,
+{
+    if slug.len() > MAX_SLUG_LEN {
+        return Err(ApiError::NotFound(what));
+    }
+    let now = state.clock.now();
+    let item = state
+        .db
+        .run(move |conn| Ok(load(conn, &slug, now)?))
+        .await?
+        .ok_or(ApiError::NotFound(what))?;
+    public_json(req, &item, ITEM_FRESHNESS)
 }
 
 /// Longest query string accepted, in bytes.

@@ -1,18 +1,20 @@
 //! `/sources`: the foreign outlets whose journalism we translate.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
 
-use super::articles::MAX_SLUG_LEN;
-use super::{ITEM_FRESHNESS, Query, SlugListParams, next_slug_cursor, public_json, public_list};
+use super::{Query, SlugListParams, slug_item, slug_list};
 use crate::app::AppState;
-use crate::db::catalogue;
+use crate::db::{DbConnection, catalogue};
 use crate::error::ApiError;
 use crate::openapi::{BadRequest, NotFound, Unavailable};
-use crate::views::{ListMeta, Source, SourceList};
+use crate::views::{Source, SourceList};
 
 /// List sources
 ///
-/// Every source, ordered by slug, with how many of its articles we have published in translation.
+/// Every source, ordered by slug, with how many of its articles we have
+/// published in translation.
 #[utoipa::path(
     tag = "sources",
     params(SlugListParams),
@@ -31,36 +33,20 @@ pub async fn list_sources(
     req: HttpRequest,
     Query(params): Query<SlugListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, after) = params.page()?;
-    let now = state.clock.now();
-    let (page, counts) = state
-        .db
-        .run(move |conn| {
-            let page = catalogue::list_sources(conn, after.as_deref(), limit)?;
-            let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
-            let counts = catalogue::published_counts_by_source(conn, &ids, now)?;
-            Ok((page, counts))
-        })
-        .await?;
-    let next_cursor = next_slug_cursor(page.next_after);
-    let list = SourceList {
-        data: page
-            .items
-            .into_iter()
-            .map(|t| {
-                let count = counts.get(&t.id).copied().unwrap_or(0);
-                Source::new(t, count)
-            })
-            .collect(),
-        meta: ListMeta {
-            limit,
-            next_cursor: next_cursor.clone(),
-        },
+    let load = |conn: &mut DbConnection, after: Option<&str>, limit, now| {
+        let page = catalogue::list_sources(conn, after, limit)?;
+        Ok((with_counts(conn, page.items, now)?, page.next_after))
     };
-    public_list(&req, &list, next_cursor.as_deref())
+    slug_list(&state, &req, &params, load, |data, meta| SourceList {
+        data,
+        meta,
+    })
+    .await
 }
 
 /// Get one source
+///
+/// The source with how many of its articles we have published in translation.
 #[utoipa::path(
     tag = "sources",
     params(("slug" = String, Path, description = "The source's slug.", example = "vedomosti-vostoka", max_length = 120)),
@@ -78,24 +64,26 @@ pub async fn get_source(
     req: HttpRequest,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug.into_inner();
-    if slug.len() > MAX_SLUG_LEN {
-        return Err(ApiError::NotFound("source"));
-    }
-    let now = state.clock.now();
-    let source = state
-        .db
-        .run(move |conn| {
-            let Some(source) = catalogue::find_source(conn, &slug)? else {
-                return Ok(None);
-            };
-            let count = catalogue::published_counts_by_source(conn, &[source.id], now)?
-                .get(&source.id)
-                .copied()
-                .unwrap_or(0);
-            Ok(Some(Source::new(source, count)))
+    let load = |conn: &mut DbConnection, slug: &str, now| {
+        let found = catalogue::find_source(conn, slug)?;
+        Ok(with_counts(conn, found.into_iter().collect(), now)?.pop())
+    };
+    slug_item(&state, &req, slug.into_inner(), "source", load).await
+}
+
+/// Attaches published-article counts: one query for a whole page.
+fn with_counts(
+    conn: &mut DbConnection,
+    sources: Vec<catalogue::Source>,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Source>> {
+    let ids: Vec<i64> = sources.iter().map(|t| t.id).collect();
+    let counts = catalogue::published_counts_by_source(conn, &ids, now)?;
+    Ok(sources
+        .into_iter()
+        .map(|t| {
+            let count = counts.get(&t.id).copied().unwrap_or(0);
+            Source::new(t, count)
         })
-        .await?
-        .ok_or(ApiError::NotFound("source"))?;
-    public_json(&req, &source, ITEM_FRESHNESS)
+        .collect())
 }

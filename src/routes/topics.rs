@@ -1,14 +1,15 @@
 //! `/topics`: the subjects articles are filed under.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
 
-use super::articles::MAX_SLUG_LEN;
-use super::{ITEM_FRESHNESS, Query, SlugListParams, next_slug_cursor, public_json, public_list};
+use super::{Query, SlugListParams, slug_item, slug_list};
 use crate::app::AppState;
-use crate::db::catalogue;
+use crate::db::{DbConnection, catalogue};
 use crate::error::ApiError;
 use crate::openapi::{BadRequest, NotFound, Unavailable};
-use crate::views::{ListMeta, Topic, TopicList};
+use crate::views::{Topic, TopicList};
 
 /// List topics
 ///
@@ -31,36 +32,20 @@ pub async fn list_topics(
     req: HttpRequest,
     Query(params): Query<SlugListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, after) = params.page()?;
-    let now = state.clock.now();
-    let (page, counts) = state
-        .db
-        .run(move |conn| {
-            let page = catalogue::list_topics(conn, after.as_deref(), limit)?;
-            let ids: Vec<i64> = page.items.iter().map(|t| t.id).collect();
-            let counts = catalogue::published_counts_by_topic(conn, &ids, now)?;
-            Ok((page, counts))
-        })
-        .await?;
-    let next_cursor = next_slug_cursor(page.next_after);
-    let list = TopicList {
-        data: page
-            .items
-            .into_iter()
-            .map(|t| {
-                let count = counts.get(&t.id).copied().unwrap_or(0);
-                Topic::new(t, count)
-            })
-            .collect(),
-        meta: ListMeta {
-            limit,
-            next_cursor: next_cursor.clone(),
-        },
+    let load = |conn: &mut DbConnection, after: Option<&str>, limit, now| {
+        let page = catalogue::list_topics(conn, after, limit)?;
+        Ok((with_counts(conn, page.items, now)?, page.next_after))
     };
-    public_list(&req, &list, next_cursor.as_deref())
+    slug_list(&state, &req, &params, load, |data, meta| TopicList {
+        data,
+        meta,
+    })
+    .await
 }
 
 /// Get one topic
+///
+/// The topic with how many published articles carry it.
 #[utoipa::path(
     tag = "topics",
     params(("slug" = String, Path, description = "The topic's slug.", example = "energy", max_length = 120)),
@@ -78,24 +63,26 @@ pub async fn get_topic(
     req: HttpRequest,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug.into_inner();
-    if slug.len() > MAX_SLUG_LEN {
-        return Err(ApiError::NotFound("topic"));
-    }
-    let now = state.clock.now();
-    let topic = state
-        .db
-        .run(move |conn| {
-            let Some(topic) = catalogue::find_topic(conn, &slug)? else {
-                return Ok(None);
-            };
-            let count = catalogue::published_counts_by_topic(conn, &[topic.id], now)?
-                .get(&topic.id)
-                .copied()
-                .unwrap_or(0);
-            Ok(Some(Topic::new(topic, count)))
+    let load = |conn: &mut DbConnection, slug: &str, now| {
+        let found = catalogue::find_topic(conn, slug)?;
+        Ok(with_counts(conn, found.into_iter().collect(), now)?.pop())
+    };
+    slug_item(&state, &req, slug.into_inner(), "topic", load).await
+}
+
+/// Attaches published-article counts: one query for a whole page.
+fn with_counts(
+    conn: &mut DbConnection,
+    topics: Vec<catalogue::Topic>,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Topic>> {
+    let ids: Vec<i64> = topics.iter().map(|t| t.id).collect();
+    let counts = catalogue::published_counts_by_topic(conn, &ids, now)?;
+    Ok(topics
+        .into_iter()
+        .map(|t| {
+            let count = counts.get(&t.id).copied().unwrap_or(0);
+            Topic::new(t, count)
         })
-        .await?
-        .ok_or(ApiError::NotFound("topic"))?;
-    public_json(&req, &topic, ITEM_FRESHNESS)
+        .collect())
 }
