@@ -221,27 +221,7 @@ impl TestApp {
         path: &str,
         headers: &[(&str, &str)],
     ) -> TestResponse {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.address));
-        for (name, value) in headers {
-            request = request.insert_header((*name, *value));
-        }
-        let mut response = request
-            .send()
-            .await
-            .expect("the request reaches the server");
-        let body = response
-            .body()
-            .limit(16 * 1024 * 1024)
-            .await
-            .expect("a readable body");
-        assert_documented(method, path, response.status());
-        TestResponse {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body,
-        }
+        self.send(method, path, headers, None).await
     }
 
     /// Any method with a raw body.
@@ -252,13 +232,28 @@ impl TestApp {
         content_type: &str,
         body: impl Into<web::Bytes>,
     ) -> TestResponse {
-        let mut response = self
+        let headers = [("content-type", content_type)];
+        self.send(method, path, &headers, Some(body.into())).await
+    }
+
+    async fn send(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<web::Bytes>,
+    ) -> TestResponse {
+        let mut request = self
             .client
-            .request(method.clone(), format!("{}{path}", self.address))
-            .insert_header(("content-type", content_type))
-            .send_body(body.into())
-            .await
-            .expect("the request reaches the server");
+            .request(method.clone(), format!("{}{path}", self.address));
+        for (name, value) in headers {
+            request = request.insert_header((*name, *value));
+        }
+        let sent = match body {
+            Some(body) => request.send_body(body).await,
+            None => request.send().await,
+        };
+        let mut response = sent.expect("the request reaches the server");
         let body = response
             .body()
             .limit(16 * 1024 * 1024)
