@@ -253,13 +253,13 @@ impl Article {
     pub fn new(row: ArticleRow, card: ArticleCard, access: Access) -> Self {
         let body = if access.full {
             ArticleBody {
-                html: row.body_html,
-                text: row.body_text,
+                html: row.body.body_html,
+                text: row.body.body_text,
             }
         } else {
             ArticleBody {
-                html: row.preview_html,
-                text: row.preview_text,
+                html: row.body.preview_html,
+                text: row.body.preview_text,
             }
         };
         Self {

@@ -8,8 +8,11 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::catalogue::{Source, sources_by_id};
-use super::schema::{article_authors, article_topics, articles, authors, sources, topics};
+use super::schema::{
+    article_authors, article_bodies, article_topics, articles, authors, sources, topics,
+};
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
+use crate::domain::markdown::RenderedBody;
 
 /// The predicate "the public may see this article now".
 pub type IsPublic = dsl::And<
@@ -55,16 +58,28 @@ pub struct ArticleSummaryRow {
     pub reading_time_minutes: i32,
 }
 
-/// An article with its rendered body and preview.
+/// An article's rendered body and preview, as readers get them.
 #[derive(Clone, Debug, Queryable, Selectable)]
-#[diesel(table_name = articles)]
-pub struct ArticleRow {
-    #[diesel(embed)]
-    pub summary: ArticleSummaryRow,
+#[diesel(table_name = article_bodies)]
+pub struct ArticleBodyRow {
     pub body_html: String,
     pub body_text: String,
     pub preview_html: String,
     pub preview_text: String,
+}
+
+/// An article with its rendered body and preview.
+#[derive(Clone, Debug)]
+pub struct ArticleRow {
+    pub summary: ArticleSummaryRow,
+    pub body: ArticleBodyRow,
+}
+
+/// A body to store beside its article: the editor's Markdown and its renderings.
+#[derive(Clone, Copy, Debug)]
+pub struct NewBody<'a> {
+    pub markdown: &'a str,
+    pub rendered: &'a RenderedBody,
 }
 
 /// An article to insert. Enum columns are their text form.
@@ -74,11 +89,6 @@ pub struct NewArticle<'a> {
     pub slug: &'a str,
     pub headline: &'a str,
     pub dek: &'a str,
-    pub body_markdown: &'a str,
-    pub body_html: &'a str,
-    pub body_text: &'a str,
-    pub preview_html: &'a str,
-    pub preview_text: &'a str,
     pub dateline: Option<&'a str>,
     pub hero_image_url: Option<&'a str>,
     pub hero_image_alt: Option<&'a str>,
@@ -176,18 +186,20 @@ pub fn list_public(
         .limit(limit + 1)
         .into_boxed();
     if let Some(slug) = &filter.topic {
-        let tagged = article_topics::table
-            .inner_join(topics::table)
-            .filter(topics::slug.eq(slug.clone()))
-            .select(article_topics::article_id);
-        query = query.filter(articles::id.eq_any(tagged));
+        query = query.filter(dsl::exists(
+            article_topics::table
+                .inner_join(topics::table)
+                .filter(article_topics::article_id.eq(articles::id))
+                .filter(topics::slug.eq(slug.clone())),
+        ));
     }
     if let Some(slug) = &filter.author {
-        let bylined = article_authors::table
-            .inner_join(authors::table)
-            .filter(authors::slug.eq(slug.clone()))
-            .select(article_authors::article_id);
-        query = query.filter(articles::id.eq_any(bylined));
+        query = query.filter(dsl::exists(
+            article_authors::table
+                .inner_join(authors::table)
+                .filter(article_authors::article_id.eq(articles::id))
+                .filter(authors::slug.eq(slug.clone())),
+        ));
     }
     if let Some(slug) = &filter.source {
         let source = sources::table
@@ -241,15 +253,18 @@ pub fn find_public(
     slug: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<(ArticleRow, ArticleCard)>> {
-    let row: Option<ArticleRow> = articles::table
+    let row: Option<(ArticleSummaryRow, ArticleBodyRow)> = articles::table
+        .inner_join(article_bodies::table)
         .filter(articles::slug.eq(slug))
         .filter(is_public(now))
-        .select(ArticleRow::as_select())
+        .select((ArticleSummaryRow::as_select(), ArticleBodyRow::as_select()))
         .first(conn)
         .optional()?;
-    let Some(row) = row else { return Ok(None) };
-    let card = load_cards(conn, vec![row.summary.clone()])?.pop();
-    Ok(card.map(|card| (row, card)))
+    let Some((summary, body)) = row else {
+        return Ok(None);
+    };
+    let card = load_cards(conn, vec![summary.clone()])?.pop();
+    Ok(card.map(|card| (ArticleRow { summary, body }, card)))
 }
 
 /// Attaches bylines, topics and sources to summaries: three queries for a whole page.
@@ -323,11 +338,12 @@ pub fn load_cards(
         .collect())
 }
 
-/// Inserts an article with its bylines (in order) and topics (the first is
-/// primary), in one transaction; returns its id.
+/// Inserts an article with its body, bylines (in order) and topics (the
+/// first is primary), in one transaction; returns its id.
 pub fn insert_article(
     conn: &mut DbConnection,
     new: &NewArticle<'_>,
+    body: NewBody<'_>,
     author_ids: &[i64],
     topic_ids: &[i64],
 ) -> QueryResult<i64> {
@@ -336,9 +352,32 @@ pub fn insert_article(
             .values(new)
             .returning(articles::id)
             .get_result(conn)?;
+        diesel::insert_into(article_bodies::table)
+            .values(body_values(id, body))
+            .execute(conn)?;
         link_article(conn, id, author_ids, topic_ids)?;
         Ok(id)
     })
+}
+
+type BodyValues<'a> = (
+    dsl::Eq<article_bodies::article_id, i64>,
+    dsl::Eq<article_bodies::body_markdown, &'a str>,
+    dsl::Eq<article_bodies::body_html, &'a str>,
+    dsl::Eq<article_bodies::body_text, &'a str>,
+    dsl::Eq<article_bodies::preview_html, &'a str>,
+    dsl::Eq<article_bodies::preview_text, &'a str>,
+);
+
+fn body_values(article_id: i64, body: NewBody<'_>) -> BodyValues<'_> {
+    (
+        article_bodies::article_id.eq(article_id),
+        article_bodies::body_markdown.eq(body.markdown),
+        article_bodies::body_html.eq(body.rendered.html.as_str()),
+        article_bodies::body_text.eq(body.rendered.text.as_str()),
+        article_bodies::preview_html.eq(body.rendered.preview_html.as_str()),
+        article_bodies::preview_text.eq(body.rendered.preview_text.as_str()),
+    )
 }
 
 fn link_article(
@@ -384,6 +423,8 @@ pub fn max_id(conn: &mut DbConnection) -> QueryResult<i64> {
 /// Rows for a bulk load: articles with chosen ids plus their links.
 pub struct BulkArticles<'a> {
     pub articles: Vec<NewArticleWithId<'a>>,
+    /// (article id, body)
+    pub bodies: Vec<(i64, NewBody<'a>)>,
     /// (article id, author id, position)
     pub bylines: Vec<(i64, i64, i32)>,
     /// (article id, topic id, primary)
@@ -404,6 +445,11 @@ pub fn insert_bulk(conn: &mut DbConnection, bulk: &BulkArticles<'_>) -> QueryRes
             )
         })
         .collect();
+    let bodies: Vec<_> = bulk
+        .bodies
+        .iter()
+        .map(|&(article, body)| body_values(article, body))
+        .collect();
     let tags: Vec<_> = bulk
         .topics
         .iter()
@@ -420,6 +466,9 @@ pub fn insert_bulk(conn: &mut DbConnection, bulk: &BulkArticles<'_>) -> QueryRes
             diesel::insert_into(articles::table)
                 .values(&bulk.articles)
                 .execute(conn)?;
+            diesel::insert_into(article_bodies::table)
+                .values(&bodies)
+                .execute(conn)?;
             diesel::insert_into(article_authors::table)
                 .values(&bylines)
                 .execute(conn)?;
@@ -430,6 +479,9 @@ pub fn insert_bulk(conn: &mut DbConnection, bulk: &BulkArticles<'_>) -> QueryRes
         DbConnection::Postgres(conn) => {
             diesel::insert_into(articles::table)
                 .values(&bulk.articles)
+                .execute(conn)?;
+            diesel::insert_into(article_bodies::table)
+                .values(&bodies)
                 .execute(conn)?;
             diesel::insert_into(article_authors::table)
                 .values(&bylines)

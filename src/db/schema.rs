@@ -43,11 +43,6 @@ diesel::table! {
         slug -> Text,
         headline -> Text,
         dek -> Text,
-        body_markdown -> Text,
-        body_html -> Text,
-        body_text -> Text,
-        preview_html -> Text,
-        preview_text -> Text,
         dateline -> Nullable<Text>,
         hero_image_url -> Nullable<Text>,
         hero_image_alt -> Nullable<Text>,
@@ -74,6 +69,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    article_bodies (article_id) {
+        article_id -> BigInt,
+        body_markdown -> Text,
+        body_html -> Text,
+        body_text -> Text,
+        preview_html -> Text,
+        preview_text -> Text,
+    }
+}
+
+diesel::table! {
     article_authors (article_id, author_id) {
         article_id -> BigInt,
         author_id -> BigInt,
@@ -91,6 +97,7 @@ diesel::table! {
 
 diesel::joinable!(authors -> sources (affiliation_source_id));
 diesel::joinable!(articles -> sources (original_source_id));
+diesel::joinable!(article_bodies -> articles (article_id));
 diesel::joinable!(article_authors -> articles (article_id));
 diesel::joinable!(article_authors -> authors (author_id));
 diesel::joinable!(article_topics -> articles (article_id));
@@ -101,6 +108,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authors,
     topics,
     articles,
+    article_bodies,
     article_authors,
     article_topics,
 );

@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDateTime};
 use super::catalogue::{SOURCES, TOPICS, translator_for};
 use super::{CatalogueIds, SeedError};
 use crate::db::DbConnection;
-use crate::db::articles::{NewArticle, insert_article};
+use crate::db::articles::{NewArticle, NewBody, insert_article};
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
 use crate::domain::markdown;
 
@@ -204,11 +204,6 @@ fn insert_one(
         slug,
         headline: article.headline,
         dek: article.dek,
-        body_markdown: &markdown,
-        body_html: &body.html,
-        body_text: &body.text,
-        preview_html: &body.preview_html,
-        preview_text: &body.preview_text,
         dateline: article.dateline,
         hero_image_url: image_url.as_deref(),
         hero_image_alt: image.first().copied(),
@@ -232,7 +227,11 @@ fn insert_one(
         created_at: at.min(now),
         updated_at: at.min(now),
     };
-    insert_article(conn, &new, &author_ids, &topic_ids)?;
+    let body = NewBody {
+        markdown: &markdown,
+        rendered: &body,
+    };
+    insert_article(conn, &new, body, &author_ids, &topic_ids)?;
     Ok(())
 }
 

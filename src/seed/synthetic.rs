@@ -8,7 +8,7 @@ use super::{SeedError, SeedReport, insert_catalogue};
 use crate::app::Clock;
 use crate::db::DbConnection;
 use crate::db::articles::{
-    BulkArticles, NewArticle, NewArticleWithId, insert_bulk, max_id, sync_id_sequences,
+    BulkArticles, NewArticle, NewArticleWithId, NewBody, insert_bulk, max_id, sync_id_sequences,
 };
 use crate::db::catalogue::all_ids;
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
@@ -190,11 +190,6 @@ fn bulk(rows: &[Generated]) -> BulkArticles<'_> {
                     slug: &g.slug,
                     headline: &g.headline,
                     dek: &g.dek,
-                    body_markdown: &g.markdown,
-                    body_html: &g.body.html,
-                    body_text: &g.body.text,
-                    preview_html: &g.body.preview_html,
-                    preview_text: &g.body.preview_text,
                     dateline: Some(g.dateline),
                     hero_image_url: Some("https://images.newsdesk.example/synthetic/hero.jpg"),
                     hero_image_alt: Some("A generated placeholder picture"),
@@ -219,6 +214,16 @@ fn bulk(rows: &[Generated]) -> BulkArticles<'_> {
                     created_at: g.published_at,
                     updated_at: g.published_at,
                 },
+            })
+            .collect(),
+        bodies: rows
+            .iter()
+            .map(|g| {
+                let body = NewBody {
+                    markdown: &g.markdown,
+                    rendered: &g.body,
+                };
+                (g.id, body)
             })
             .collect(),
         bylines: rows

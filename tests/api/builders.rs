@@ -2,7 +2,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 use newsdesk::app::Clock;
-use newsdesk::db::articles::{NewArticle, insert_article};
+use newsdesk::db::articles::{NewArticle, NewBody, insert_article};
 use newsdesk::db::catalogue::{
     NewAuthor, NewSource, NewTopic, insert_author, insert_source, insert_topic,
 };
@@ -167,11 +167,6 @@ impl ArticleBuilder {
             slug: &self.slug,
             headline: &self.headline,
             dek: "A dek for tests.",
-            body_markdown: &self.body,
-            body_html: &body.html,
-            body_text: &body.text,
-            preview_html: &body.preview_html,
-            preview_text: &body.preview_text,
             dateline: Some("TESTVILLE"),
             hero_image_url: Some("https://images.example/hero.jpg"),
             hero_image_alt: Some("Alt text"),
@@ -198,7 +193,11 @@ impl ArticleBuilder {
             created_at: now,
             updated_at: now,
         };
-        app.db(|conn| insert_article(conn, &new, &self.authors, &self.topics))
+        let body = NewBody {
+            markdown: &self.body,
+            rendered: &body,
+        };
+        app.db(|conn| insert_article(conn, &new, body, &self.authors, &self.topics))
             .expect("insert article")
     }
 }

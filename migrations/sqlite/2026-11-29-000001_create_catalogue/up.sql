@@ -37,11 +37,6 @@ CREATE TABLE articles (
     slug TEXT NOT NULL UNIQUE,
     headline TEXT NOT NULL,
     dek TEXT NOT NULL,
-    body_markdown TEXT NOT NULL,
-    body_html TEXT NOT NULL,
-    body_text TEXT NOT NULL,
-    preview_html TEXT NOT NULL,
-    preview_text TEXT NOT NULL,
     dateline TEXT,
     hero_image_url TEXT,
     hero_image_alt TEXT,
@@ -67,17 +62,25 @@ CREATE TABLE articles (
     CHECK (status <> 'published' OR published_at IS NOT NULL)
 );
 
--- Keyset pagination over what the public sees, newest first, and its filters.
-CREATE INDEX articles_published_idx ON articles (published_at DESC, id DESC)
-    WHERE status = 'published';
-CREATE INDEX articles_source_published_idx ON articles (original_source_id, published_at DESC, id DESC)
-    WHERE status = 'published';
-CREATE INDEX articles_language_published_idx ON articles (original_language, published_at DESC, id DESC)
-    WHERE status = 'published';
-CREATE INDEX articles_kind_published_idx ON articles (kind, published_at DESC, id DESC)
-    WHERE status = 'published';
-CREATE INDEX articles_featured_idx ON articles (featured_rank, published_at DESC)
-    WHERE featured AND status = 'published';
+-- Keyset pagination over what the public sees, newest first, and its
+-- filters. Status leads each index (rather than a partial-index condition) so
+-- that the indexes serve queries whose status is a bound parameter.
+CREATE INDEX articles_status_published_idx ON articles (status, published_at DESC, id DESC);
+CREATE INDEX articles_source_published_idx ON articles (status, original_source_id, published_at DESC, id DESC);
+CREATE INDEX articles_language_published_idx ON articles (status, original_language, published_at DESC, id DESC);
+CREATE INDEX articles_kind_published_idx ON articles (status, kind, published_at DESC, id DESC);
+CREATE INDEX articles_featured_published_idx ON articles (status, featured, published_at DESC, id DESC);
+
+-- Bodies live apart from the rows that lists scan, so that listing and
+-- filtering never read (or page through) the text.
+CREATE TABLE article_bodies (
+    article_id BIGINT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
+    body_markdown TEXT NOT NULL,
+    body_html TEXT NOT NULL,
+    body_text TEXT NOT NULL,
+    preview_html TEXT NOT NULL,
+    preview_text TEXT NOT NULL
+);
 
 CREATE TABLE article_authors (
     article_id BIGINT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
