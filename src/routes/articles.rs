@@ -21,31 +21,32 @@ use crate::views::{Article, ArticleList, ArticleSummary, ListMeta};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ArticleListParams {
-    /// Only articles filed under this topic (slug), as primary or secondary topic.
-    #[param(example = "energy", max_length = 120)]
+    /// Only articles filed under this topic (slug), as primary or secondary
+    /// topic, e.g. `energy`.
+    #[param(max_length = 120)]
     pub topic: Option<String>,
-    /// Only articles with this author (slug) in the byline.
-    #[param(example = "irina-volkova", max_length = 120)]
+    /// Only articles with this author (slug) in the byline, e.g. `irina-volkova`.
+    #[param(max_length = 120)]
     pub author: Option<String>,
-    /// Only translations from this source (slug).
-    #[param(example = "vedomosti-vostoka", max_length = 120)]
+    /// Only translations from this source (slug), e.g. `vedomosti-vostoka`.
+    #[param(max_length = 120)]
     pub source: Option<String>,
-    /// Only translations from this original language (ISO 639-1).
-    #[param(example = "ru", pattern = "^[a-z]{2}$")]
+    /// Only translations from this original language (ISO 639-1), e.g. `ru`.
+    #[param(pattern = "^[a-z]{2}$")]
     pub language: Option<String>,
     /// Only articles of this kind.
     #[param(inline)]
     pub kind: Option<ArticleKind>,
     /// Only articles that are (`true`) or are not (`false`) in the FOCUS rail.
     pub featured: Option<bool>,
-    /// Only articles published strictly after this instant (RFC 3339).
-    #[param(example = "2026-11-01T00:00:00Z")]
+    /// Only articles published strictly after this instant (RFC 3339), e.g.
+    /// `2026-11-01T00:00:00Z`.
     pub published_after: Option<DateTime<Utc>>,
-    /// Only articles published strictly before this instant (RFC 3339).
-    #[param(example = "2026-12-01T00:00:00Z")]
+    /// Only articles published strictly before this instant (RFC 3339), e.g.
+    /// `2026-12-01T00:00:00Z`.
     pub published_before: Option<DateTime<Utc>>,
     /// Page size.
-    #[param(minimum = 1, maximum = 100, default = 20, example = 20)]
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
     /// `meta.next_cursor` of the previous page; omit for the first page.
     #[param(max_length = 512)]

@@ -145,7 +145,7 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct SlugListParams {
     /// Page size.
-    #[param(minimum = 1, maximum = 100, default = 20, example = 20)]
+    #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
     /// `meta.next_cursor` of the previous page; omit for the first page.
     #[param(max_length = 512)]
