@@ -223,8 +223,7 @@ pub fn published_counts_by_author(
         return Ok(HashMap::new());
     }
     let rows: Vec<(i64, i64)> = article_authors::table
-        .inner_join(articles::table)
-        .filter(is_public(now))
+        .filter(article_authors::published_at.le(now))
         .filter(article_authors::author_id.eq_any(ids))
         .group_by(article_authors::author_id)
         .select((article_authors::author_id, count_star()))
@@ -242,8 +241,7 @@ pub fn published_counts_by_topic(
         return Ok(HashMap::new());
     }
     let rows: Vec<(i64, i64)> = article_topics::table
-        .inner_join(articles::table)
-        .filter(is_public(now))
+        .filter(article_topics::published_at.le(now))
         .filter(article_topics::topic_id.eq_any(ids))
         .group_by(article_topics::topic_id)
         .select((article_topics::topic_id, count_star()))

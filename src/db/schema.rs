@@ -84,6 +84,7 @@ diesel::table! {
         article_id -> BigInt,
         author_id -> BigInt,
         position -> Integer,
+        published_at -> Nullable<Timestamp>,
     }
 }
 
@@ -92,6 +93,7 @@ diesel::table! {
         article_id -> BigInt,
         topic_id -> BigInt,
         is_primary -> Bool,
+        published_at -> Nullable<Timestamp>,
     }
 }
 

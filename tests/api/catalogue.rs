@@ -143,3 +143,60 @@ async fn catalogue_lists_refuse_bad_pagination() {
             .assert_problem(400, "invalid_cursor");
     }
 }
+
+/// Moves an article in or out of publication the way any write path would.
+fn set_publication(app: &TestApp, slug: &str, status: ArticleStatus, minutes_ago: Option<i64>) {
+    use diesel::prelude::*;
+    use newsdesk::db::schema::articles;
+    let published_at =
+        minutes_ago.map(|m| newsdesk::app::Clock::System.now() - chrono::Duration::minutes(m));
+    let updated = app.db(|conn| {
+        diesel::update(articles::table.filter(articles::slug.eq(slug)))
+            .set((
+                articles::status.eq(status.as_str()),
+                articles::published_at.eq(published_at),
+            ))
+            .execute(conn)
+    });
+    assert_eq!(updated.expect("update the article"), 1);
+}
+
+#[actix_web::test]
+async fn counts_follow_articles_in_and_out_of_publication() {
+    let app = TestApp::spawn().await;
+    let energy = app.topic("energy", "Energy");
+    let ana = app.author("ana", "Ana", None);
+    ArticleBuilder::new("live")
+        .topics(&[energy])
+        .authors(&[ana])
+        .insert(&app);
+    ArticleBuilder::new("draft")
+        .topics(&[energy])
+        .authors(&[ana])
+        .status(ArticleStatus::Draft)
+        .insert(&app);
+    assert_eq!(counts(&app, "energy", "ana").await, (1, 1));
+
+    set_publication(&app, "draft", ArticleStatus::Published, Some(5));
+    assert_eq!(counts(&app, "energy", "ana").await, (2, 2));
+
+    set_publication(&app, "live", ArticleStatus::Archived, None);
+    assert_eq!(counts(&app, "energy", "ana").await, (1, 1));
+
+    set_publication(&app, "draft", ArticleStatus::Published, Some(-60));
+    assert_eq!(
+        counts(&app, "energy", "ana").await,
+        (0, 0),
+        "an article dated in the future is not counted yet"
+    );
+}
+
+/// The article counts of a topic and an author.
+async fn counts(app: &TestApp, topic: &str, author: &str) -> (i64, i64) {
+    let topic = app.get(&format!("/api/v1/topics/{topic}")).await.json();
+    let author = app.get(&format!("/api/v1/authors/{author}")).await.json();
+    (
+        topic["article_count"].as_i64().expect("a count"),
+        author["article_count"].as_i64().expect("a count"),
+    )
+}

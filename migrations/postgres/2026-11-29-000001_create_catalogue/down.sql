@@ -5,3 +5,5 @@ DROP TABLE articles;
 DROP TABLE topics;
 DROP TABLE authors;
 DROP TABLE sources;
+DROP FUNCTION newsdesk_article_copy_publication();
+DROP FUNCTION newsdesk_link_copy_publication();
