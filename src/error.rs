@@ -274,14 +274,6 @@ pub fn json_error(
     .into()
 }
 
-/// Turns actix's own raw-body rejections into problems.
-pub fn payload_error(err: actix_web::error::PayloadError) -> ApiError {
-    match err {
-        actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge(0),
-        other => ApiError::MalformedBody(other.to_string()),
-    }
-}
-
 /// Turns actix's own path rejections into problems.
 pub fn path_error(
     err: actix_web::error::PathError,

@@ -7,7 +7,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
@@ -72,10 +72,6 @@ impl Metrics {
     }
 }
 
-/// The request id of the current request, available to handlers.
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
-
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Accepts a client's request id when it is short and plain, or makes one.
@@ -100,7 +96,6 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let id = request_id(&req);
-    req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let path = req.path().to_owned();
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);

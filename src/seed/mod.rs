@@ -16,7 +16,6 @@ use crate::db::catalogue::{
     NewAuthor, NewSource, NewTopic, insert_author, insert_source, insert_topic,
 };
 
-pub use demo::demo_articles;
 pub use synthetic::synthetic;
 
 /// What a seed added.
