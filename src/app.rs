@@ -16,6 +16,7 @@ use utoipa::openapi::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::{Db, DbPool};
 use crate::error::{self, ApiError};
@@ -58,6 +59,8 @@ pub struct AppState {
     pub openapi_json: Arc<Bytes>,
     /// Which paths accept which methods, to tell 404 from 405.
     pub routes: RouteTable,
+    /// Signs and checks access tokens.
+    pub jwt: JwtKeys,
     /// The configuration.
     pub config: Arc<Config>,
 }
@@ -76,6 +79,7 @@ impl AppState {
             metrics: Metrics::new()?,
             openapi_json: Arc::new(Bytes::from(api.to_json()?)),
             routes: RouteTable::from_openapi(&api),
+            jwt: JwtKeys::new(config.jwt_secret.expose(), config.access_token_ttl)?,
             config: Arc::new(config),
         })
     }

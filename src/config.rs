@@ -87,9 +87,46 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where the service runs: development relaxes what production must set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    /// A developer's machine: a missing `JWT_SECRET` gets a random one per process.
+    Development,
+    /// Anything real: every secret must be set, and set well.
+    Production,
+}
+
+/// The example `JWT_SECRET` from `.env.example`, refused outside development.
+pub const EXAMPLE_JWT_SECRET: &str = "change-me-to-at-least-32-random-bytes-of-secret";
+
+/// Bytes of a secret, never shown in logs or `Debug` output.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    /// The secret's bytes.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
 /// The service's whole configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// `APP_ENV`: `development` (the default) or `production`.
+    pub environment: Environment,
+    /// `JWT_SECRET`: signs access tokens; at least 32 bytes.
+    pub jwt_secret: Secret,
+    /// `ACCESS_TOKEN_TTL`: seconds an access token lives.
+    pub access_token_ttl: i64,
+    /// `REFRESH_TOKEN_TTL`: seconds a refresh token lives.
+    pub refresh_token_ttl: i64,
     /// `DATABASE_URL`.
     pub database_url: DatabaseUrl,
     /// `DATABASE_POOL_SIZE`: connections kept per process.
@@ -172,7 +209,29 @@ impl Config {
         let shutdown_secs = parse_in_range(get("SHUTDOWN_TIMEOUT_SECS"), 10, 0..=300)
             .map_err(|m| fail("SHUTDOWN_TIMEOUT_SECS", m))?;
 
+        let environment = match get("APP_ENV").as_deref().map(str::trim) {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some(other) => {
+                return Err(fail(
+                    "APP_ENV",
+                    format!("expected `development` or `production`, got `{other}`"),
+                ));
+            }
+        };
+        let jwt_secret =
+            jwt_secret(get("JWT_SECRET"), environment).map_err(|m| fail("JWT_SECRET", m))?;
+        let access_token_ttl = parse_in_range(get("ACCESS_TOKEN_TTL"), 900, 60..=86_400)
+            .map_err(|m| fail("ACCESS_TOKEN_TTL", m))?;
+        let refresh_token_ttl =
+            parse_in_range(get("REFRESH_TOKEN_TTL"), 30 * 86_400, 3_600..=365 * 86_400)
+                .map_err(|m| fail("REFRESH_TOKEN_TTL", m))?;
+
         Ok(Self {
+            environment,
+            jwt_secret,
+            access_token_ttl,
+            refresh_token_ttl,
             database_url,
             pool_size,
             pool_timeout: Duration::from_millis(pool_timeout_ms),
@@ -183,6 +242,24 @@ impl Config {
             cors_allowed_origins,
             shutdown_timeout: Duration::from_secs(shutdown_secs),
         })
+    }
+}
+
+fn jwt_secret(raw: Option<String>, environment: Environment) -> Result<Secret, String> {
+    match (raw, environment) {
+        (None, Environment::Development) => {
+            let mut bytes = vec![0u8; 32];
+            getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a secret: {e}"))?;
+            Ok(Secret(bytes))
+        }
+        (None, Environment::Production) => Err("must be set in production".into()),
+        (Some(secret), _) if secret.len() < 32 => {
+            Err(format!("must be at least 32 bytes, got {}", secret.len()))
+        }
+        (Some(secret), Environment::Production) if secret == EXAMPLE_JWT_SECRET => {
+            Err("is the example value from .env.example; generate a real secret".into())
+        }
+        (Some(secret), _) => Ok(Secret(secret.into_bytes())),
     }
 }
 
@@ -304,10 +381,43 @@ mod tests {
             ("SEED_DEMO", "maybe"),
             ("CORS_ALLOWED_ORIGINS", "*"),
             ("WORKERS", "-1"),
+            ("APP_ENV", "staging"),
+            ("ACCESS_TOKEN_TTL", "5"),
+            ("REFRESH_TOKEN_TTL", "forever"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");
         }
+    }
+
+    #[test]
+    fn the_jwt_secret_must_be_long_and_real_in_production() {
+        let short = config(&[("JWT_SECRET", "too-short")]).unwrap_err();
+        assert_eq!(short.var, "JWT_SECRET");
+        let missing = config(&[("APP_ENV", "production")]).unwrap_err();
+        assert_eq!(missing.var, "JWT_SECRET");
+        let example = config(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", EXAMPLE_JWT_SECRET),
+        ])
+        .unwrap_err();
+        assert_eq!(example.var, "JWT_SECRET");
+        assert!(
+            config(&[("JWT_SECRET", EXAMPLE_JWT_SECRET)]).is_ok(),
+            "fine in development"
+        );
+        let real = "a-real-secret-of-more-than-32-bytes-0123";
+        let cfg = config(&[("APP_ENV", "production"), ("JWT_SECRET", real)]).unwrap();
+        assert_eq!(cfg.jwt_secret.expose(), real.as_bytes());
+        assert!(!format!("{cfg:?}").contains(real));
+    }
+
+    #[test]
+    fn development_without_a_secret_gets_a_random_one() {
+        let a = config(&[]).unwrap();
+        let b = config(&[]).unwrap();
+        assert_eq!(a.jwt_secret.expose().len(), 32);
+        assert_ne!(a.jwt_secret.expose(), b.jwt_secret.expose());
     }
 
     #[test]

@@ -3,7 +3,10 @@
 
 pub mod articles;
 pub mod catalogue;
+pub mod login_failures;
+pub mod refresh_tokens;
 pub mod schema;
+pub mod users;
 
 use std::time::Duration;
 

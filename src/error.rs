@@ -59,6 +59,27 @@ pub enum ApiError {
     /// The body is not JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// No credentials were sent where they are needed.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Credentials were sent but are not valid (bad, expired or revoked token).
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    /// Email and password do not match an account.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// The account exists but has been disabled.
+    #[error("account disabled")]
+    AccountDisabled,
+    /// Authenticated, but this role may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// The request conflicts with the current state; the code says how.
+    #[error("conflict: {1}")]
+    Conflict(&'static str, String),
+    /// Too many attempts; retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests(u64),
     /// A dependency (the database) is unreachable or overloaded; retry later.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -116,6 +137,13 @@ impl ApiError {
             Self::MalformedBody(_) => "malformed_body",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::AccountDisabled => "account_disabled",
+            Self::Forbidden => "forbidden",
+            Self::Conflict(code, _) => code,
+            Self::TooManyRequests(_) => "too_many_requests",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -139,6 +167,19 @@ impl ApiError {
             Self::MalformedBody(why) => format!("The body could not be read: {why}."),
             Self::PayloadTooLarge(limit) => format!("The body is larger than {limit} bytes."),
             Self::UnsupportedMediaType => "Send the body as application/json.".into(),
+            Self::Unauthenticated => {
+                "This endpoint needs `Authorization: Bearer <access token>`.".into()
+            }
+            Self::InvalidToken(_) => {
+                "The token is invalid, expired or revoked; log in or refresh.".into()
+            }
+            Self::InvalidCredentials => "The email or the password is wrong.".into(),
+            Self::AccountDisabled => "This account has been disabled.".into(),
+            Self::Forbidden => "Your role does not allow this.".into(),
+            Self::Conflict(_, detail) => detail.clone(),
+            Self::TooManyRequests(secs) => {
+                format!("Too many attempts; retry in {secs} seconds.")
+            }
             Self::Unavailable(_) => {
                 "The service cannot reach its database right now; retry shortly.".into()
             }
@@ -181,6 +222,12 @@ impl ResponseError for ApiError {
             }
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unauthenticated | Self::InvalidToken(_) | Self::InvalidCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::AccountDisabled | Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Conflict(..) => StatusCode::CONFLICT,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -202,6 +249,17 @@ impl ResponseError for ApiError {
             }
             Self::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "2"));
+            }
+            Self::TooManyRequests(secs) => {
+                response.insert_header((header::RETRY_AFTER, secs.to_string()));
+            }
+            Self::Unauthenticated => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            Self::InvalidToken(cause) => {
+                tracing::info!(%cause, "token refused");
+                response
+                    .insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
             }
             _ => {}
         }

@@ -1,6 +1,8 @@
 //! newsdesk: the REST/JSON API of an international news publication.
 
+pub mod admin;
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;

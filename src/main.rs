@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use newsdesk::config::Config;
-use newsdesk::{seed, server};
+use newsdesk::{admin, seed, server};
 
 #[derive(Parser)]
 #[command(name = "newsdesk", version, about = "The newsdesk news API")]
@@ -30,6 +30,15 @@ enum Command {
     },
     /// Print the OpenAPI document as JSON.
     Openapi,
+    /// Create an admin account, or promote an existing account to admin.
+    CreateAdmin {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -54,6 +63,10 @@ fn main() -> ExitCode {
         Command::Migrate => server::open_database(&config).map(|_| ()),
         Command::Seed { demo, synthetic } => run_seed(&config, demo, synthetic),
         Command::Openapi => Ok(()),
+        Command::CreateAdmin {
+            email,
+            password_stdin,
+        } => run_create_admin(&config, &email, password_stdin),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,6 +91,41 @@ fn run_seed(
         "seeded {} articles in {:.1} s",
         report.articles,
         started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn run_create_admin(
+    config: &Config,
+    email: &str,
+    password_stdin: bool,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let pool = server::open_database(config)?;
+    let mut conn = pool.get()?;
+    let exists =
+        newsdesk::db::users::find_by_email(&mut conn, &email.trim().to_lowercase())?.is_some();
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Some(line.trim_end_matches(['\r', '\n']).to_owned())
+    } else if exists {
+        None
+    } else {
+        let first = rpassword::prompt_password("Password for the new admin: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if first != again {
+            return Err("the passwords differ".into());
+        }
+        Some(first)
+    };
+    let now = newsdesk::app::Clock::System.now();
+    let outcome = admin::create_admin(&mut conn, email, password.as_deref(), now)?;
+    eprintln!(
+        "{}: {email} is an admin",
+        match outcome {
+            admin::AdminOutcome::Created => "created",
+            admin::AdminOutcome::Promoted => "promoted",
+        }
     );
     Ok(())
 }

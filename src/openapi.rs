@@ -3,7 +3,8 @@
 
 use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::OpenApi as OpenApiDoc;
-use utoipa::{OpenApi, ToResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToResponse};
 
 use crate::app::AppState;
 use crate::error::{FieldError, Problem};
@@ -27,14 +28,121 @@ and `If-None-Match` is answered with 304. Every response has an `X-Request-Id`."
         (name = "topics", description = "The subjects articles are filed under."),
         (name = "authors", description = "The people in the bylines."),
         (name = "sources", description = "The foreign outlets whose articles we translate."),
+        (name = "accounts", description = "Registration, login, tokens and one's own account."),
         (name = "operations", description = "Health, metrics and this document.")
     ),
+    modifiers(&BearerAuth),
     components(
         schemas(Problem, FieldError),
-        responses(BadRequest, NotFound, Unavailable)
+        responses(
+            BadRequest,
+            NotFound,
+            Unavailable,
+            Conflict,
+            InvalidCredentials,
+            InvalidToken,
+            Forbidden,
+            TooManyRequests,
+            PayloadTooLarge,
+            UnsupportedMediaType
+        )
     )
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` security scheme that protected operations name.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from `POST /api/v1/auth/login` (or register, or refresh).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The request conflicts with what exists (for example, the email is taken).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "An account with this email already exists; log in instead.",
+        "code": "email_taken"
+    })
+)]
+pub struct Conflict(#[allow(dead_code)] Problem);
+
+/// The email or the password is wrong (the same answer for unknown emails).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "The email or the password is wrong.",
+        "code": "invalid_credentials"
+    })
+)]
+pub struct InvalidCredentials(#[allow(dead_code)] Problem);
+
+/// No valid credentials: missing (`unauthenticated`), or a token that is
+/// invalid, expired or revoked (`invalid_token`, with `WWW-Authenticate`).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was refused.")),
+    example = json!({
+        "type": "about:blank",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "The token is invalid, expired or revoked; log in or refresh.",
+        "code": "invalid_token"
+    })
+)]
+pub struct InvalidToken(#[allow(dead_code)] Problem);
+
+/// Signed in, but the role does not allow this.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Forbidden",
+        "status": 403,
+        "detail": "Your role does not allow this.",
+        "code": "forbidden"
+    })
+)]
+pub struct Forbidden(#[allow(dead_code)] Problem);
+
+/// Too many failed attempts; wait `Retry-After` seconds.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("Retry-After" = String, description = "Seconds to wait before trying again.")),
+    example = json!({
+        "type": "about:blank",
+        "title": "Too Many Requests",
+        "status": 429,
+        "detail": "Too many attempts; retry in 840 seconds.",
+        "code": "too_many_requests"
+    })
+)]
+pub struct TooManyRequests(#[allow(dead_code)] Problem);
 
 /// Some inputs were not acceptable; `errors` names each field.
 #[derive(ToResponse)]
@@ -99,3 +207,31 @@ pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
         .insert_header(("Cache-Control", "public, max-age=300"))
         .body(state.openapi_json.as_ref().clone())
 }
+
+/// The body is larger than the 64 KiB limit.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Payload Too Large",
+        "status": 413,
+        "detail": "The body is larger than 65536 bytes.",
+        "code": "payload_too_large"
+    })
+)]
+pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
+
+/// The body must be `application/json`.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Unsupported Media Type",
+        "status": 415,
+        "detail": "Send the body as application/json.",
+        "code": "unsupported_media_type"
+    })
+)]
+pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);

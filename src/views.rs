@@ -5,7 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::articles::{ArticleCard, ArticleRow, NamedRef};
-use crate::db::catalogue;
+use crate::db::{catalogue, users};
+use crate::domain::account::Role;
 use crate::domain::article::{AccessLevel, ArticleKind};
 use crate::domain::paywall::{Access, AccessReason};
 
@@ -419,3 +420,52 @@ list_type!(
     /// A page of sources, by slug.
     SourceList of Source
 );
+
+/// An account as its owner (or an admin) sees it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct User {
+    /// The user's id.
+    #[schema(example = 42)]
+    pub id: i64,
+    /// The sign-in email, lower-cased.
+    #[schema(example = "ana.lopez@example.com")]
+    pub email: String,
+    /// The name shown for the user.
+    #[schema(example = "Ana López")]
+    pub display_name: String,
+    /// What the user may do.
+    pub role: Role,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<users::User> for User {
+    fn from(user: users::User) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            role: user.role,
+            created_at: utc(user.created_at),
+        }
+    }
+}
+
+/// A session: the account and the tokens to use it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Session {
+    /// The account.
+    pub user: User,
+    /// Short-lived JWT for `Authorization: Bearer ...`.
+    #[schema(example = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl")]
+    pub access_token: String,
+    /// Single-use token for `POST /auth/refresh`; keep it secret.
+    #[schema(example = "3q2-7wAAAAAb8Xl0b2tlbl9vZl9leGFtcGxlX29ubHk")]
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+}

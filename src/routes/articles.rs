@@ -9,12 +9,13 @@ use super::{
     ITEM_FRESHNESS, MAX_SLUG_LEN, Query, decode_cursor, page_limit, public_json, public_list,
 };
 use crate::app::AppState;
+use crate::auth::MaybeAuthUser;
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey};
 use crate::domain::article::ArticleKind;
 use crate::domain::cursor::Cursor;
 use crate::domain::paywall::{self, Reader};
 use crate::error::{ApiError, FieldError};
-use crate::openapi::{BadRequest, NotFound, Unavailable};
+use crate::openapi::{BadRequest, InvalidToken, NotFound, Unavailable};
 use crate::views::{Article, ArticleList, ArticleSummary, ListMeta};
 
 /// Filters and pagination for the article list; filters combine with AND.
@@ -191,15 +192,18 @@ pub async fn list_articles(
                 ("Cache-Control" = String, description = "Public, short-lived.")
             )),
         (status = 304, description = "The article is unchanged since the `If-None-Match` ETag."),
+        (status = 401, response = InvalidToken),
         (status = 404, response = NotFound),
         (status = 503, response = Unavailable),
-    )
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/articles/{slug}")]
 pub async fn get_article(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
+    _reader: MaybeAuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     if slug.len() > MAX_SLUG_LEN {

@@ -2,8 +2,10 @@
 //! query parsing that names the bad field, and cacheable JSON responses.
 
 pub mod articles;
+pub mod auth;
 pub mod authors;
 pub mod health;
+pub mod me;
 pub mod sources;
 pub mod topics;
 
@@ -36,7 +38,15 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(authors::list_authors)
         .service(authors::get_author)
         .service(sources::list_sources)
-        .service(sources::get_source);
+        .service(sources::get_source)
+        .service(auth::register)
+        .service(auth::login)
+        .service(auth::refresh)
+        .service(auth::logout)
+        .service(auth::logout_all)
+        .service(me::get_me)
+        .service(me::update_me)
+        .service(me::change_password);
 }
 
 /// Longest slug accepted in a filter or a path.

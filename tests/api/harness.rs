@@ -137,9 +137,14 @@ impl TestResponse {
     }
 }
 
+/// The JWT secret of test servers, so that tests can forge tokens.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
 /// A configuration for tests: nothing from the environment.
 pub fn test_config(database_url: DatabaseUrl) -> Config {
-    let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
+    let mut config =
+        Config::from_lookup(|name| (name == "JWT_SECRET").then(|| TEST_JWT_SECRET.to_owned()))
+            .expect("defaults are valid");
     config.database_url = database_url;
     config.pool_size = 4;
     config.pool_timeout = Duration::from_secs(2);
@@ -212,6 +217,25 @@ impl TestApp {
     /// GET `path` with extra headers.
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> TestResponse {
         self.request(awc::http::Method::GET, path, headers).await
+    }
+
+    /// Sends `body` as JSON.
+    pub async fn json(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut all = vec![("content-type", "application/json")];
+        all.extend_from_slice(headers);
+        self.send(method, path, &all, Some(body.to_string().into()))
+            .await
+    }
+
+    /// POSTs `body` as JSON.
+    pub async fn post(&self, path: &str, body: &Value) -> TestResponse {
+        self.json(awc::http::Method::POST, path, body, &[]).await
     }
 
     /// Any method, no body.

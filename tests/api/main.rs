@@ -4,6 +4,7 @@
 
 #![expect(clippy::expect_used, reason = "test helpers fail loudly on purpose")]
 
+mod accounts;
 mod articles;
 mod builders;
 mod catalogue;

@@ -1,0 +1,9 @@
+//! Authentication: password hashing, access tokens (JWT), refresh tokens and
+//! the extractors handlers use to know who is asking.
+
+pub mod extract;
+pub mod jwt;
+pub mod password;
+pub mod tokens;
+
+pub use extract::{AuthUser, MaybeAuthUser};

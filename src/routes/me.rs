@@ -1,0 +1,151 @@
+//! `/me`: the signed-in user's own account.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::auth::{hash_password, verify_password};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db::{refresh_tokens, users};
+use crate::domain::account::{check_password, display_name};
+use crate::error::ApiError;
+use crate::openapi::{
+    BadRequest, InvalidToken, PayloadTooLarge, Unavailable, UnsupportedMediaType,
+};
+use crate::views::User;
+
+/// Changes to one's own account. Only these fields exist: role, email and
+/// anything else are refused.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "Ana L."}))]
+pub struct UpdateMeRequest {
+    /// A new display name.
+    #[schema(min_length = 1, max_length = 100)]
+    pub display_name: Option<String>,
+}
+
+/// A password change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "correct horse battery", "new_password": "a longer passphrase now"}))]
+pub struct ChangePasswordRequest {
+    /// The password in use now.
+    #[schema(max_length = 1024)]
+    pub current_password: String,
+    /// The new password: at least 10 characters, at most 1,024 bytes.
+    #[schema(min_length = 10, max_length = 1024)]
+    pub new_password: String,
+}
+
+async fn load(state: &AppState, id: i64) -> Result<users::User, ApiError> {
+    state
+        .db
+        .run(move |conn| Ok(users::find(conn, id)?))
+        .await?
+        .ok_or_else(|| ApiError::InvalidToken("the account is gone".into()))
+}
+
+fn private(user: users::User) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(User::from(user))
+}
+
+/// My account
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user's account.", body = User),
+        (status = 401, response = InvalidToken),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/me")]
+pub async fn get_me(state: web::Data<AppState>, me: AuthUser) -> Result<HttpResponse, ApiError> {
+    Ok(private(load(&state, me.id).await?))
+}
+
+/// Update my account
+///
+/// Changes the display name. Role, email and other fields cannot be set here.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "The updated account.", body = User),
+        (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 401, response = InvalidToken),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[patch("/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    body: web::Json<UpdateMeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let name = body
+        .into_inner()
+        .display_name
+        .map(|raw| display_name(&raw).map_err(|m| ApiError::field("display_name", m)))
+        .transpose()?;
+    let now = state.clock.now();
+    if let Some(name) = name {
+        state
+            .db
+            .run(move |conn| Ok(users::set_display_name(conn, me.id, &name, now)?))
+            .await?;
+    }
+    Ok(private(load(&state, me.id).await?))
+}
+
+/// Change my password
+///
+/// Needs the current password. Every other login of the account ends; this
+/// one stays signed in.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "The password changed; other sessions ended."),
+        (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 401, response = InvalidToken),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[post("/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    me: AuthUser,
+    body: web::Json<ChangePasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    check_password(&body.new_password).map_err(|m| ApiError::field("new_password", m))?;
+    let user = load(&state, me.id).await?;
+    if !verify_password(body.current_password, Some(user.password_hash)).await? {
+        return Err(ApiError::field(
+            "current_password",
+            "is not the password in use",
+        ));
+    }
+    let hash = hash_password(body.new_password).await?;
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| {
+            users::set_password_hash(conn, me.id, &hash, now)?;
+            refresh_tokens::revoke_user(conn, me.id, Some(&me.session), now)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
