@@ -37,14 +37,16 @@ impl Clock {
     /// The current UTC time.
     pub fn now(&self) -> NaiveDateTime {
         match self {
-            Self::System => {
-                let now = Utc::now().naive_utc();
-                now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
-                    .unwrap_or(now)
-            }
+            Self::System => to_micros(Utc::now().naive_utc()),
             Self::Fixed(at) => *at,
         }
     }
+}
+
+/// `at` truncated to microseconds, the precision both databases store.
+pub fn to_micros(at: NaiveDateTime) -> NaiveDateTime {
+    at.with_nanosecond(at.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(at)
 }
 
 /// Everything requests share; built once per process.
@@ -109,7 +111,7 @@ pub fn documented_api() -> OpenApi {
 }
 
 /// Largest JSON body accepted, in bytes.
-pub const MAX_JSON_BODY: usize = 64 * 1024;
+pub const MAX_JSON_BODY: usize = 256 * 1024;
 
 /// The whole application, ready to serve.
 pub fn build_app(
@@ -258,10 +260,14 @@ mod tests {
     #[test]
     fn the_route_table_knows_documented_paths() {
         let table = RouteTable::from_openapi(&documented_api());
-        assert_eq!(table.allowed_methods("/api/v1/articles"), vec![Method::GET]);
+        assert_eq!(table.allowed_methods("/health/live"), vec![Method::GET]);
+        assert_eq!(
+            table.allowed_methods("/api/v1/articles"),
+            vec![Method::GET, Method::POST]
+        );
         assert_eq!(
             table.allowed_methods("/api/v1/articles/some-slug"),
-            vec![Method::GET]
+            vec![Method::GET, Method::PATCH, Method::DELETE]
         );
         assert!(table.allowed_methods("/api/v1/nothing").is_empty());
         assert!(table.allowed_methods("/api/v1/articles/a/b").is_empty());

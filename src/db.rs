@@ -2,6 +2,7 @@
 //! migrations, and the bridge that runs blocking queries off the async workers.
 
 pub mod articles;
+pub mod audit;
 pub mod catalogue;
 pub mod login_failures;
 pub mod refresh_tokens;

@@ -77,6 +77,9 @@ pub enum ApiError {
     /// The request conflicts with the current state; the code says how.
     #[error("conflict: {1}")]
     Conflict(&'static str, String),
+    /// `If-Match` named a representation that is no longer current.
+    #[error("precondition failed")]
+    PreconditionFailed,
     /// Too many attempts; retry after this many seconds.
     #[error("too many requests")]
     TooManyRequests(u64),
@@ -144,6 +147,7 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::Conflict(code, _) => code,
             Self::TooManyRequests(_) => "too_many_requests",
+            Self::PreconditionFailed => "precondition_failed",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -179,6 +183,10 @@ impl ApiError {
             Self::Conflict(_, detail) => detail.clone(),
             Self::TooManyRequests(secs) => {
                 format!("Too many attempts; retry in {secs} seconds.")
+            }
+            Self::PreconditionFailed => {
+                "Someone changed this since your copy (If-Match); fetch it again and reapply."
+                    .into()
             }
             Self::Unavailable(_) => {
                 "The service cannot reach its database right now; retry shortly.".into()
@@ -228,6 +236,7 @@ impl ResponseError for ApiError {
             Self::AccountDisabled | Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Conflict(..) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -28,6 +28,7 @@ and `If-None-Match` is answered with 304. Every response has an `X-Request-Id`."
         (name = "topics", description = "The subjects articles are filed under."),
         (name = "authors", description = "The people in the bylines."),
         (name = "sources", description = "The foreign outlets whose articles we translate."),
+        (name = "newsroom", description = "Writing, scheduling and publishing articles (editors)."),
         (name = "accounts", description = "Registration, login, tokens and one's own account."),
         (name = "operations", description = "Health, metrics and this document.")
     ),
@@ -44,7 +45,8 @@ and `If-None-Match` is answered with 304. Every response has an `X-Request-Id`."
             Forbidden,
             TooManyRequests,
             PayloadTooLarge,
-            UnsupportedMediaType
+            UnsupportedMediaType,
+            PreconditionFailed
         )
     )
 )]
@@ -208,7 +210,7 @@ pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
         .body(state.openapi_json.as_ref().clone())
 }
 
-/// The body is larger than the 64 KiB limit.
+/// The body is larger than the 256 KiB limit.
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
@@ -216,7 +218,7 @@ pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
         "type": "about:blank",
         "title": "Payload Too Large",
         "status": 413,
-        "detail": "The body is larger than 65536 bytes.",
+        "detail": "The body is larger than 262144 bytes.",
         "code": "payload_too_large"
     })
 )]
@@ -235,3 +237,17 @@ pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
     })
 )]
 pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
+
+/// `If-Match` named an older version: someone changed the article meanwhile.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Precondition Failed",
+        "status": 412,
+        "detail": "Someone changed this since your copy (If-Match); fetch it again and reapply.",
+        "code": "precondition_failed"
+    })
+)]
+pub struct PreconditionFailed(#[allow(dead_code)] Problem);

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use crate::db::articles::{ArticleCard, ArticleRow, NamedRef};
 use crate::db::{catalogue, users};
 use crate::domain::account::Role;
-use crate::domain::article::{AccessLevel, ArticleKind};
+use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
 use crate::domain::paywall::{Access, AccessReason};
 
 fn utc(at: NaiveDateTime) -> DateTime<Utc> {
@@ -468,4 +468,53 @@ pub struct Session {
     /// Seconds until the access token expires.
     #[schema(example = 900)]
     pub expires_in: i64,
+}
+
+/// An article as the newsroom sees it: everything readers see, plus its
+/// editorial state and the Markdown source.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EditorArticle {
+    #[serde(flatten)]
+    pub article: Article,
+    /// `scheduled` is a published article whose time has not come yet.
+    pub status: ArticleStatus,
+    /// The body as the editors wrote it.
+    #[schema(
+        example = "The ice came three weeks early.\n\n## A season lost\n\nShipping agents..."
+    )]
+    pub body_markdown: String,
+    /// When the article was created.
+    pub created_at: DateTime<Utc>,
+    /// Increases with every change; the ETag is built from it.
+    #[schema(example = 3, minimum = 1)]
+    pub revision: i32,
+}
+
+impl EditorArticle {
+    /// The whole article with its state as of `now`.
+    pub fn new(row: ArticleRow, card: ArticleCard, now: NaiveDateTime) -> Self {
+        let summary = &row.summary;
+        let status = match (summary.status, summary.published_at) {
+            (ArticleStatus::Published, Some(at)) if at > now => ArticleStatus::Scheduled,
+            (status, _) => status,
+        };
+        let (created_at, revision) = (utc(summary.created_at), summary.revision);
+        let body_markdown = row.body.body_markdown.clone();
+        let access = Access {
+            full: true,
+            reason: AccessReason::Staff,
+        };
+        Self {
+            article: Article::new(row, card, access),
+            status,
+            body_markdown,
+            created_at,
+            revision,
+        }
+    }
+
+    /// The validator `If-Match` must repeat to change this article.
+    pub fn etag(&self) -> String {
+        format!("\"r{}-{}\"", self.revision, self.article.summary.id)
+    }
 }

@@ -9,7 +9,8 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::catalogue::{Source, sources_by_id};
 use super::schema::{
-    article_authors, article_bodies, article_topics, articles, authors, sources, topics,
+    article_authors, article_bodies, article_redirects, article_topics, articles, authors, sources,
+    topics,
 };
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
 use crate::domain::markdown::RenderedBody;
@@ -56,12 +57,17 @@ pub struct ArticleSummaryRow {
     pub updated_at: NaiveDateTime,
     pub word_count: i32,
     pub reading_time_minutes: i32,
+    #[diesel(deserialize_as = String)]
+    pub status: ArticleStatus,
+    pub created_at: NaiveDateTime,
+    pub revision: i32,
 }
 
 /// An article's rendered body and preview, as readers get them.
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = article_bodies)]
 pub struct ArticleBodyRow {
+    pub body_markdown: String,
     pub body_html: String,
     pub body_text: String,
     pub preview_html: String,
@@ -171,20 +177,43 @@ pub struct ArticlePage {
     pub next_after: Option<PublishedKey>,
 }
 
-/// Published articles matching `filter`, newest first, after `after`.
-pub fn list_public(
+/// What an editor may list: each status, and scheduled articles (published
+/// with a time still in the future).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shelf {
+    /// Visible to the public now.
+    Published,
+    /// Published with a time in the future: they appear on their own then.
+    Scheduled,
+    /// Being written.
+    Draft,
+    /// Withdrawn.
+    Archived,
+}
+
+/// Articles on `shelf` matching `filter`, newest first (by publication time
+/// for published and scheduled ones, by creation time for the rest), after `after`.
+pub fn list(
     conn: &mut DbConnection,
     filter: &ArticleFilter,
+    shelf: Shelf,
     after: Option<PublishedKey>,
     limit: i64,
     now: NaiveDateTime,
 ) -> QueryResult<ArticlePage> {
     let mut query = articles::table
-        .filter(is_public(now))
         .select(ArticleSummaryRow::as_select())
-        .order((articles::published_at.desc(), articles::id.desc()))
         .limit(limit + 1)
         .into_boxed();
+    query = match shelf {
+        Shelf::Published => query.filter(is_public(now)),
+        Shelf::Scheduled => query
+            .filter(articles::status.eq(ArticleStatus::Published.as_str()))
+            .filter(articles::published_at.gt(now)),
+        Shelf::Draft => query.filter(articles::status.eq(ArticleStatus::Draft.as_str())),
+        Shelf::Archived => query.filter(articles::status.eq(ArticleStatus::Archived.as_str())),
+    };
+    let by_publication = matches!(shelf, Shelf::Published | Shelf::Scheduled);
     if let Some(slug) = &filter.topic {
         query = query.filter(dsl::exists(
             article_topics::table
@@ -222,21 +251,38 @@ pub fn list_public(
     if let Some(at) = filter.published_before {
         query = query.filter(articles::published_at.lt(at));
     }
-    if let Some(key) = after {
-        query = query.filter(
-            articles::published_at
-                .lt(key.published_at)
-                .or(articles::published_at
-                    .eq(key.published_at)
-                    .and(articles::id.lt(key.id))),
-        );
+    if by_publication {
+        query = query.order((articles::published_at.desc(), articles::id.desc()));
+        if let Some(key) = after {
+            query = query.filter(
+                articles::published_at
+                    .lt(key.published_at)
+                    .or(articles::published_at
+                        .eq(key.published_at)
+                        .and(articles::id.lt(key.id))),
+            );
+        }
+    } else {
+        query = query.order((articles::created_at.desc(), articles::id.desc()));
+        if let Some(key) = after {
+            query = query.filter(
+                articles::created_at
+                    .lt(key.published_at)
+                    .or(articles::created_at
+                        .eq(key.published_at)
+                        .and(articles::id.lt(key.id))),
+            );
+        }
     }
     let mut rows: Vec<ArticleSummaryRow> = query.load(conn)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit.max(0) as usize);
     let next_after = match rows.last() {
-        Some(last) if more => last.published_at.map(|published_at| PublishedKey {
-            published_at,
+        Some(last) if more => Some(PublishedKey {
+            published_at: match (by_publication, last.published_at) {
+                (true, Some(at)) => at,
+                _ => last.created_at,
+            },
             id: last.id,
         }),
         _ => None,
@@ -506,4 +552,141 @@ pub fn sync_id_sequences(conn: &mut DbConnection) -> QueryResult<()> {
         }
     }
     Ok(())
+}
+
+/// The article with this slug, whatever its status, with its card.
+pub fn find_any(
+    conn: &mut DbConnection,
+    slug: &str,
+) -> QueryResult<Option<(ArticleRow, ArticleCard)>> {
+    let row: Option<(ArticleSummaryRow, ArticleBodyRow)> = articles::table
+        .inner_join(article_bodies::table)
+        .filter(articles::slug.eq(slug))
+        .select((ArticleSummaryRow::as_select(), ArticleBodyRow::as_select()))
+        .first(conn)
+        .optional()?;
+    let Some((summary, body)) = row else {
+        return Ok(None);
+    };
+    let card = load_cards(conn, vec![summary.clone()])?.pop();
+    Ok(card.map(|card| (ArticleRow { summary, body }, card)))
+}
+
+/// The current slug of the article an old slug redirects to, if the public
+/// may see that article.
+pub fn find_redirect(
+    conn: &mut DbConnection,
+    old_slug: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<String>> {
+    article_redirects::table
+        .inner_join(articles::table)
+        .filter(article_redirects::old_slug.eq(old_slug))
+        .filter(is_public(now))
+        .select(articles::slug)
+        .first(conn)
+        .optional()
+}
+
+/// Whether an article already has this slug.
+pub fn slug_taken(conn: &mut DbConnection, slug: &str) -> QueryResult<bool> {
+    diesel::select(dsl::exists(articles::table.filter(articles::slug.eq(slug)))).get_result(conn)
+}
+
+/// Changes to an article's own columns; `None` leaves a column as it is.
+#[derive(Clone, Debug, Default, AsChangeset)]
+#[diesel(table_name = articles)]
+pub struct ArticleChanges<'a> {
+    pub slug: Option<&'a str>,
+    pub headline: Option<&'a str>,
+    pub dek: Option<&'a str>,
+    pub dateline: Option<Option<&'a str>>,
+    pub hero_image_url: Option<Option<&'a str>>,
+    pub hero_image_alt: Option<Option<&'a str>>,
+    pub hero_image_caption: Option<Option<&'a str>>,
+    pub hero_image_credit: Option<Option<&'a str>>,
+    pub kind: Option<&'static str>,
+    pub video_url: Option<Option<&'a str>>,
+    pub original_source_id: Option<Option<i64>>,
+    pub original_language: Option<Option<&'a str>>,
+    pub original_title: Option<Option<&'a str>>,
+    pub original_url: Option<Option<&'a str>>,
+    pub translator: Option<Option<&'a str>>,
+    pub access_level: Option<&'static str>,
+    pub featured: Option<bool>,
+    pub featured_rank: Option<Option<i32>>,
+    pub status: Option<&'static str>,
+    pub published_at: Option<Option<NaiveDateTime>>,
+    pub word_count: Option<i32>,
+    pub reading_time_minutes: Option<i32>,
+}
+
+/// Applies `changes` (and a new body and new links when given) if the
+/// article is still at `revision`; returns whether it was. The revision and
+/// `updated_at` always move on.
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    revision: i32,
+    changes: &ArticleChanges<'_>,
+    body: Option<NewBody<'_>>,
+    links: Option<(&[i64], &[i64])>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        let updated = diesel::update(
+            articles::table
+                .filter(articles::id.eq(id))
+                .filter(articles::revision.eq(revision)),
+        )
+        .set((
+            changes,
+            articles::revision.eq(revision + 1),
+            articles::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            return Ok(false);
+        }
+        if let Some(body) = body {
+            diesel::delete(article_bodies::table.filter(article_bodies::article_id.eq(id)))
+                .execute(conn)?;
+            diesel::insert_into(article_bodies::table)
+                .values(body_values(id, body))
+                .execute(conn)?;
+        }
+        if let Some((author_ids, topic_ids)) = links {
+            diesel::delete(article_authors::table.filter(article_authors::article_id.eq(id)))
+                .execute(conn)?;
+            diesel::delete(article_topics::table.filter(article_topics::article_id.eq(id)))
+                .execute(conn)?;
+            link_article(conn, id, author_ids, topic_ids)?;
+        }
+        Ok(true)
+    })
+}
+
+/// Keeps `old_slug` leading to the article; a slug given back to a new
+/// article stops redirecting.
+pub fn add_redirect(conn: &mut DbConnection, old_slug: &str, id: i64) -> QueryResult<()> {
+    diesel::delete(article_redirects::table.filter(article_redirects::old_slug.eq(old_slug)))
+        .execute(conn)?;
+    diesel::insert_into(article_redirects::table)
+        .values((
+            article_redirects::old_slug.eq(old_slug),
+            article_redirects::article_id.eq(id),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Frees a slug from any redirect, when an article takes it.
+pub fn drop_redirect(conn: &mut DbConnection, slug: &str) -> QueryResult<usize> {
+    diesel::delete(article_redirects::table.filter(article_redirects::old_slug.eq(slug)))
+        .execute(conn)
+}
+
+/// Deletes an article with its body, links and redirects.
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(articles::table.filter(articles::id.eq(id))).execute(conn)
 }

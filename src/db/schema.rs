@@ -65,6 +65,7 @@ diesel::table! {
         reading_time_minutes -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        revision -> Integer,
     }
 }
 
@@ -151,3 +152,25 @@ diesel::table! {
 
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, refresh_tokens);
+
+diesel::table! {
+    article_redirects (old_slug) {
+        old_slug -> Text,
+        article_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        target -> Text,
+        details -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(article_redirects -> articles (article_id));
+diesel::allow_tables_to_appear_in_same_query!(articles, article_redirects);
+diesel::allow_tables_to_appear_in_same_query!(audit_events, users);

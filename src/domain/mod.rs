@@ -65,3 +65,4 @@ pub mod article;
 pub mod cursor;
 pub mod markdown;
 pub mod paywall;
+pub mod slug;

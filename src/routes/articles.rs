@@ -1,5 +1,6 @@
 //! `/articles`: the public catalogue of published journalism.
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -10,12 +11,14 @@ use super::{
 };
 use crate::app::AppState;
 use crate::auth::MaybeAuthUser;
-use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey};
-use crate::domain::article::ArticleKind;
+use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey, Shelf};
+use crate::domain::account::Role;
+use crate::domain::article::{ArticleKind, ArticleStatus};
 use crate::domain::cursor::Cursor;
 use crate::domain::paywall::{self, Reader};
 use crate::error::{ApiError, FieldError};
-use crate::openapi::{BadRequest, InvalidToken, NotFound, Unavailable};
+use crate::openapi::{BadRequest, Forbidden, InvalidToken, NotFound, Unavailable};
+use crate::routes::newsroom::load_editor_view;
 use crate::views::{Article, ArticleList, ArticleSummary, ListMeta};
 
 /// Filters and pagination for the article list; filters combine with AND.
@@ -52,9 +55,22 @@ pub struct ArticleListParams {
     /// `meta.next_cursor` of the previous page; omit for the first page.
     #[param(max_length = 512)]
     pub cursor: Option<String>,
+    /// Editors only: list articles in this state instead of the published
+    /// ones (`scheduled` means published with a time still to come).
+    #[param(inline)]
+    pub status: Option<ArticleStatus>,
 }
 
 impl ArticleListParams {
+    fn shelf(&self) -> Shelf {
+        match self.status {
+            None | Some(ArticleStatus::Published) => Shelf::Published,
+            Some(ArticleStatus::Scheduled) => Shelf::Scheduled,
+            Some(ArticleStatus::Draft) => Shelf::Draft,
+            Some(ArticleStatus::Archived) => Shelf::Archived,
+        }
+    }
+
     fn into_filter(self) -> Result<(ArticleFilter, Option<PublishedKey>, i64), ApiError> {
         let mut errors = Vec::new();
         let limit = page_limit(self.limit).map_err(|e| errors.push(e)).ok();
@@ -144,20 +160,32 @@ fn merge(errors: Vec<ApiError>) -> ApiError {
             )),
         (status = 304, description = "The page is unchanged since the `If-None-Match` ETag."),
         (status = 400, response = BadRequest),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
         (status = 503, response = Unavailable),
-    )
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/articles")]
 pub async fn list_articles(
     state: web::Data<AppState>,
     req: HttpRequest,
+    reader: MaybeAuthUser,
     Query(params): Query<ArticleListParams>,
 ) -> Result<HttpResponse, ApiError> {
+    let shelf = params.shelf();
+    if params.status.is_some() {
+        reader
+            .0
+            .as_ref()
+            .ok_or(ApiError::Unauthenticated)?
+            .require(Role::Editor)?;
+    }
     let (filter, after, limit) = params.into_filter()?;
     let now = state.clock.now();
     let page = state
         .db
-        .run(move |conn| Ok(article_db::list_public(conn, &filter, after, limit, now)?))
+        .run(move |conn| Ok(article_db::list(conn, &filter, shelf, after, limit, now)?))
         .await?;
     let next_cursor = page.next_after.map(|key| {
         Cursor::Published {
@@ -173,12 +201,22 @@ pub async fn list_articles(
             next_cursor: next_cursor.clone(),
         },
     };
-    public_list(&req, &list, next_cursor.as_deref())
+    let mut response = public_list(&req, &list, next_cursor.as_deref())?;
+    if shelf != Shelf::Published {
+        response.headers_mut().insert(
+            actix_web::http::header::CACHE_CONTROL,
+            actix_web::http::header::HeaderValue::from_static("private, no-store"),
+        );
+    }
+    Ok(response)
 }
 
 /// Get one article
 ///
 /// One published article with as much of its body as the reader may see.
+/// Editors get any article, in any state, whole, with its Markdown source
+/// and the `ETag` that `PATCH` needs in `If-Match`. An old slug of a renamed
+/// article answers 301 with the new URL.
 /// `free` articles come whole; `metered` and `premium` ones come with a
 /// preview (the body cut at a block boundary) and `access.full = false`.
 /// The status stays 200 either way.
@@ -186,11 +224,13 @@ pub async fn list_articles(
     tag = "articles",
     params(("slug" = String, Path, description = "The article's slug.", example = "the-port-that-froze-early", max_length = 120)),
     responses(
-        (status = 200, description = "The article.", body = Article,
+        (status = 200, description = "The article (editors get `EditorArticle`).", body = Article,
             headers(
                 ("ETag" = String, description = "Strong validator of this representation."),
                 ("Cache-Control" = String, description = "Public, short-lived.")
             )),
+        (status = 301, description = "The article was renamed; `Location` has its new URL.",
+            headers(("Location" = String, description = "The article's current URL."))),
         (status = 304, description = "The article is unchanged since the `If-None-Match` ETag."),
         (status = 401, response = InvalidToken),
         (status = 404, response = NotFound),
@@ -203,18 +243,45 @@ pub async fn get_article(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
-    _reader: MaybeAuthUser,
+    reader: MaybeAuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     if slug.len() > MAX_SLUG_LEN {
         return Err(ApiError::NotFound("article"));
     }
     let now = state.clock.now();
-    let (row, card) = state
+    if reader
+        .0
+        .as_ref()
+        .is_some_and(|user| user.role.includes(Role::Editor))
+    {
+        let article = state
+            .db
+            .run(move |conn| load_editor_view(conn, &slug, now))
+            .await?;
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::ETAG, article.etag()))
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .json(article));
+    }
+    let found = state
         .db
-        .run(move |conn| Ok(article_db::find_public(conn, &slug, now)?))
-        .await?
-        .ok_or(ApiError::NotFound("article"))?;
-    let access = paywall::decide(row.summary.access_level, Reader::Anonymous);
-    public_json(&req, &Article::new(row, card, access), ITEM_FRESHNESS)
+        .run(move |conn| {
+            Ok(match article_db::find_public(conn, &slug, now)? {
+                Some(found) => Ok(found),
+                None => Err(article_db::find_redirect(conn, &slug, now)?),
+            })
+        })
+        .await?;
+    match found {
+        Ok((row, card)) => {
+            let access = paywall::decide(row.summary.access_level, Reader::Anonymous);
+            public_json(&req, &Article::new(row, card, access), ITEM_FRESHNESS)
+        }
+        Err(Some(new_slug)) => Ok(HttpResponse::MovedPermanently()
+            .insert_header((header::LOCATION, format!("/api/v1/articles/{new_slug}")))
+            .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+            .finish()),
+        Err(None) => Err(ApiError::NotFound("article")),
+    }
 }

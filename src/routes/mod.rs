@@ -6,6 +6,7 @@ pub mod auth;
 pub mod authors;
 pub mod health;
 pub mod me;
+pub mod newsroom;
 pub mod sources;
 pub mod topics;
 
@@ -46,7 +47,13 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(auth::logout_all)
         .service(me::get_me)
         .service(me::update_me)
-        .service(me::change_password);
+        .service(me::change_password)
+        .service(newsroom::create_article)
+        .service(newsroom::update_article)
+        .service(newsroom::publish_article)
+        .service(newsroom::unpublish_article)
+        .service(newsroom::archive_article)
+        .service(newsroom::delete_article);
 }
 
 /// Longest slug accepted in a filter or a path.

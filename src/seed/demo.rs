@@ -195,10 +195,13 @@ fn insert_one(
     let body = markdown::render(&markdown);
     let at =
         now - Duration::hours(article.hours_ago) - Duration::minutes(7 * (slug.len() as i64 % 8));
-    let (publish_at, published_at) = match status {
-        ArticleStatus::Published => (Some(at), Some(at)),
-        ArticleStatus::Scheduled => (Some(at), None),
-        _ => (None, None),
+    // A scheduled article is published with a time still in the future: it
+    // appears on its own when that time comes.
+    let (status, publish_at, published_at) = match status {
+        ArticleStatus::Published | ArticleStatus::Scheduled => {
+            (ArticleStatus::Published, Some(at), Some(at))
+        }
+        other => (other, None, None),
     };
     let new = NewArticle {
         slug,

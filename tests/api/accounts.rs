@@ -125,7 +125,7 @@ async fn registration_names_every_bad_field() {
     app.send_body(Method::POST, "/api/v1/auth/register", "text/plain", "hello")
         .await
         .assert_problem(415, "unsupported_media_type");
-    let huge = format!("{{\"email\":\"{}\"}}", "a".repeat(70 * 1024));
+    let huge = format!("{{\"email\":\"{}\"}}", "a".repeat(300 * 1024));
     app.send_body(
         Method::POST,
         "/api/v1/auth/register",

@@ -107,10 +107,19 @@ impl ArticleBuilder {
         }
     }
 
+    /// Drafts and archived articles have no publication time; a scheduled
+    /// one is published with a time a day ahead, as the newsroom stores it.
     pub fn status(mut self, status: ArticleStatus) -> Self {
-        self.status = status;
-        if status != ArticleStatus::Published {
-            self.published_at = None;
+        match status {
+            ArticleStatus::Published => {}
+            ArticleStatus::Scheduled => {
+                self.status = ArticleStatus::Published;
+                return self.minutes_ago(-24 * 60);
+            }
+            other => {
+                self.status = other;
+                self.published_at = None;
+            }
         }
         self
     }

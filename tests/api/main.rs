@@ -9,5 +9,6 @@ mod articles;
 mod builders;
 mod catalogue;
 mod harness;
+mod newsroom;
 mod operations;
 mod seeding;

@@ -48,11 +48,15 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
 
     let response = app.request(Method::DELETE, "/api/v1/articles", &[]).await;
     response.assert_problem(405, "method_not_allowed");
-    assert_eq!(response.header("allow"), Some("GET"));
+    assert_eq!(response.header("allow"), Some("GET, POST"));
     let response = app
         .request(Method::PUT, "/api/v1/articles/some-slug", &[])
         .await;
     response.assert_problem(405, "method_not_allowed");
+    assert_eq!(response.header("allow"), Some("GET, PATCH, DELETE"));
+    app.request(Method::POST, "/health/live", &[])
+        .await
+        .assert_problem(405, "method_not_allowed");
 }
 
 #[actix_web::test]
@@ -62,7 +66,7 @@ async fn bodies_sent_where_none_is_expected_lose_nothing_and_crash_nothing() {
 
     let response = app
         .send_body(
-            Method::POST,
+            Method::PUT,
             "/api/v1/articles",
             "application/json",
             "{not json",

@@ -1,0 +1,3 @@
+DROP TABLE audit_events;
+DROP TABLE article_redirects;
+ALTER TABLE articles DROP COLUMN revision;
