@@ -275,3 +275,109 @@ pub fn all_ids(conn: &mut DbConnection) -> QueryResult<CatalogueIdLists> {
             .load(conn)?,
     })
 }
+
+/// Changes to a topic; `None` leaves a column as it is.
+#[derive(Clone, Debug, Default, AsChangeset)]
+#[diesel(table_name = topics)]
+pub struct TopicChanges<'a> {
+    pub slug: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Changes to an author; `Some(None)` clears an optional column.
+#[derive(Clone, Debug, Default, AsChangeset)]
+#[diesel(table_name = authors)]
+pub struct AuthorChanges<'a> {
+    pub slug: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub bio: Option<&'a str>,
+    pub avatar_url: Option<Option<&'a str>>,
+    pub affiliation_source_id: Option<Option<i64>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Changes to a source; `Some(None)` clears an optional column.
+#[derive(Clone, Debug, Default, AsChangeset)]
+#[diesel(table_name = sources)]
+pub struct SourceChanges<'a> {
+    pub slug: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub country: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub homepage_url: Option<Option<&'a str>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// Applies changes to the topic with this id.
+pub fn update_topic(
+    conn: &mut DbConnection,
+    id: i64,
+    changes: &TopicChanges<'_>,
+) -> QueryResult<usize> {
+    diesel::update(topics::table.find(id))
+        .set(changes)
+        .execute(conn)
+}
+
+/// Applies changes to the author with this id.
+pub fn update_author(
+    conn: &mut DbConnection,
+    id: i64,
+    changes: &AuthorChanges<'_>,
+) -> QueryResult<usize> {
+    diesel::update(authors::table.find(id))
+        .set(changes)
+        .execute(conn)
+}
+
+/// Applies changes to the source with this id.
+pub fn update_source(
+    conn: &mut DbConnection,
+    id: i64,
+    changes: &SourceChanges<'_>,
+) -> QueryResult<usize> {
+    diesel::update(sources::table.find(id))
+        .set(changes)
+        .execute(conn)
+}
+
+/// Articles (of any status) filed under a topic.
+pub fn topic_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+    article_topics::table
+        .filter(article_topics::topic_id.eq(id))
+        .count()
+        .get_result(conn)
+}
+
+/// Articles (of any status) bylined to an author.
+pub fn author_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+    article_authors::table
+        .filter(article_authors::author_id.eq(id))
+        .count()
+        .get_result(conn)
+}
+
+/// Articles (of any status) translated from a source.
+pub fn source_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+    articles::table
+        .filter(articles::original_source_id.eq(id))
+        .count()
+        .get_result(conn)
+}
+
+/// Deletes the topic with this id.
+pub fn delete_topic(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(topics::table.find(id)).execute(conn)
+}
+
+/// Deletes the author with this id.
+pub fn delete_author(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(authors::table.find(id)).execute(conn)
+}
+
+/// Deletes the source with this id; authors affiliated with it lose the affiliation.
+pub fn delete_source(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(sources::table.find(id)).execute(conn)
+}

@@ -71,7 +71,7 @@ pub async fn get_author(
 }
 
 /// Attaches affiliations and article counts: two queries for a whole page.
-fn with_details(
+pub(super) fn with_details(
     conn: &mut DbConnection,
     authors: Vec<catalogue::Author>,
     now: chrono::NaiveDateTime,

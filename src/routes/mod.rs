@@ -4,6 +4,7 @@
 pub mod articles;
 pub mod auth;
 pub mod authors;
+pub mod curation;
 pub mod health;
 pub mod me;
 pub mod newsroom;
@@ -16,6 +17,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize as _;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -53,7 +55,16 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(newsroom::publish_article)
         .service(newsroom::unpublish_article)
         .service(newsroom::archive_article)
-        .service(newsroom::delete_article);
+        .service(newsroom::delete_article)
+        .service(curation::create_topic)
+        .service(curation::update_topic)
+        .service(curation::delete_topic)
+        .service(curation::create_author)
+        .service(curation::update_author)
+        .service(curation::delete_author)
+        .service(curation::create_source)
+        .service(curation::update_source)
+        .service(curation::delete_source);
 }
 
 /// Longest slug accepted in a filter or a path.
@@ -120,6 +131,24 @@ where
         .await?
         .ok_or(ApiError::NotFound(what))?;
     public_json(req, &item, ITEM_FRESHNESS)
+}
+
+/// For optional body fields that `null` clears: tells a field sent as `null`
+/// (`Some(None)`) from a field not sent (`None`, with `#[serde(default)]`).
+pub fn present<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Whether `url` is an absolute http(s) URL of sane length.
+pub fn is_http_url(url: &str) -> bool {
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > "https://".len()
+        && url.len() <= 2048
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Longest query string accepted, in bytes.

@@ -4,11 +4,12 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::MAX_SLUG_LEN;
+use super::{is_http_url, present};
 use crate::app::{AppState, to_micros};
 use crate::auth::AuthUser;
 use crate::db::articles::{self as article_db, ArticleChanges, NewArticle, NewBody};
@@ -162,13 +163,6 @@ pub struct UpdateArticleRequest {
     pub featured_rank: Option<Option<i32>>,
 }
 
-/// Tells a field sent as `null` (Some(None)) from a field not sent (None).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
 impl From<CreateArticleRequest> for UpdateArticleRequest {
     fn from(c: CreateArticleRequest) -> Self {
         Self {
@@ -199,13 +193,6 @@ pub struct PublishRequest {
     /// Publish at this time (RFC 3339) instead of now. A future time
     /// schedules the article: it appears on its own then.
     pub publish_at: Option<DateTime<Utc>>,
-}
-
-fn is_http_url(url: &str) -> bool {
-    (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() <= 2048
-        && url.len() > "https://".len()
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Checks a request's fields, collecting one error per bad field.

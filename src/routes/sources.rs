@@ -72,7 +72,7 @@ pub async fn get_source(
 }
 
 /// Attaches published-article counts: one query for a whole page.
-fn with_counts(
+pub(super) fn with_counts(
     conn: &mut DbConnection,
     sources: Vec<catalogue::Source>,
     now: NaiveDateTime,

@@ -71,7 +71,7 @@ pub async fn get_topic(
 }
 
 /// Attaches published-article counts: one query for a whole page.
-fn with_counts(
+pub(super) fn with_counts(
     conn: &mut DbConnection,
     topics: Vec<catalogue::Topic>,
     now: NaiveDateTime,

@@ -500,3 +500,171 @@ async fn only_editors_and_admins_may_touch_the_newsroom() {
     let by_admin = app.create(&admin, &draft("Admins write too")).await;
     assert_eq!(by_admin.status, 201);
 }
+
+#[actix_web::test]
+async fn editors_curate_topics_authors_and_sources() {
+    let app = TestApp::spawn().await;
+    let editor = app.token_with_role("ed@example.com", Role::Editor).await;
+
+    let source = app
+        .send_as(
+            Method::POST,
+            "/api/v1/sources",
+            &json!({"name": "Le Courrier du Rhône", "country": "FR", "language": "fr", "homepage_url": "https://courrier.example"}),
+            &editor,
+        )
+        .await;
+    assert_eq!(source.status, 201, "{}", source.text());
+    assert_eq!(source.json()["slug"], "le-courrier-du-rhone");
+
+    let author = app
+        .send_as(
+            Method::POST,
+            "/api/v1/authors",
+            &json!({"name": "Margaux Dufresne", "bio": "Europe.", "affiliation": "le-courrier-du-rhone"}),
+            &editor,
+        )
+        .await;
+    assert_eq!(author.status, 201, "{}", author.text());
+    assert_eq!(author.json()["affiliation"]["slug"], "le-courrier-du-rhone");
+
+    let topic = app
+        .send_as(
+            Method::POST,
+            "/api/v1/topics",
+            &json!({"name": "Arctic", "description": "The far north."}),
+            &editor,
+        )
+        .await;
+    assert_eq!(topic.status, 201, "{}", topic.text());
+    app.send_as(
+        Method::POST,
+        "/api/v1/topics",
+        &json!({"name": "Arctic"}),
+        &editor,
+    )
+    .await
+    .assert_problem(409, "slug_taken");
+
+    let renamed = app
+        .send_as(
+            Method::PATCH,
+            "/api/v1/topics/arctic",
+            &json!({"slug": "the-arctic", "name": "The Arctic"}),
+            &editor,
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text());
+    assert_eq!(
+        app.get("/api/v1/topics/the-arctic").await.json()["name"],
+        "The Arctic"
+    );
+    let cleared = app
+        .send_as(
+            Method::PATCH,
+            "/api/v1/authors/margaux-dufresne",
+            &json!({"affiliation": null}),
+            &editor,
+        )
+        .await;
+    assert_eq!(cleared.json()["affiliation"], Value::Null);
+
+    let mut body = draft("Uses them");
+    body["topic"] = json!("the-arctic");
+    body["topics"] = json!([]);
+    body["authors"] = json!(["margaux-dufresne"]);
+    body["original"] = json!({"source": "le-courrier-du-rhone"});
+    assert_eq!(app.create(&editor, &body).await.status, 201);
+    for path in [
+        "/api/v1/topics/the-arctic",
+        "/api/v1/authors/margaux-dufresne",
+        "/api/v1/sources/le-courrier-du-rhone",
+    ] {
+        let refused = app.send_as(Method::DELETE, path, &json!({}), &editor).await;
+        let problem = refused.assert_problem(409, "in_use");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("1 article"),
+            "{problem}"
+        );
+    }
+    app.send_as(
+        Method::DELETE,
+        "/api/v1/articles/uses-them",
+        &json!({}),
+        &editor,
+    )
+    .await;
+    for path in [
+        "/api/v1/topics/the-arctic",
+        "/api/v1/authors/margaux-dufresne",
+        "/api/v1/sources/le-courrier-du-rhone",
+    ] {
+        assert_eq!(
+            app.send_as(Method::DELETE, path, &json!({}), &editor)
+                .await
+                .status,
+            204,
+            "{path}"
+        );
+        app.get(path).await.assert_problem(404, "not_found");
+    }
+
+    let problem = app
+        .send_as(
+            Method::POST,
+            "/api/v1/sources",
+            &json!({"name": "", "country": "France", "language": "FR"}),
+            &editor,
+        )
+        .await
+        .assert_problem(400, "validation_failed");
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 3);
+}
+
+#[actix_web::test]
+async fn readers_cannot_curate_the_catalogue() {
+    let app = TestApp::spawn().await;
+    app.newsroom_catalogue();
+    let reader = app
+        .token_with_role("reader@example.com", Role::Reader)
+        .await;
+    let operations: Vec<(Method, &str, Value)> = vec![
+        (Method::POST, "/api/v1/topics", json!({"name": "Spam"})),
+        (
+            Method::PATCH,
+            "/api/v1/topics/russia",
+            json!({"name": "Spam"}),
+        ),
+        (Method::DELETE, "/api/v1/topics/russia", json!({})),
+        (Method::POST, "/api/v1/authors", json!({"name": "Spam"})),
+        (
+            Method::PATCH,
+            "/api/v1/authors/irina",
+            json!({"name": "Spam"}),
+        ),
+        (Method::DELETE, "/api/v1/authors/irina", json!({})),
+        (
+            Method::POST,
+            "/api/v1/sources",
+            json!({"name": "Spam", "country": "XX", "language": "xx"}),
+        ),
+        (
+            Method::PATCH,
+            "/api/v1/sources/vedomosti",
+            json!({"name": "Spam"}),
+        ),
+        (Method::DELETE, "/api/v1/sources/vedomosti", json!({})),
+    ];
+    for (method, path, body) in &operations {
+        app.json(method.clone(), path, body, &[])
+            .await
+            .assert_problem(401, "unauthenticated");
+        app.send_as(method.clone(), path, body, &reader)
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    assert_eq!(
+        app.get("/api/v1/topics/russia").await.json()["name"],
+        "Russia"
+    );
+}

@@ -1,0 +1,746 @@
+//! Curating the catalogue: editors create, change and delete topics,
+//! authors and sources. Deleting one that articles still use is refused.
+
+use actix_web::{HttpResponse, delete, patch, post, web};
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::{is_http_url, present};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db::catalogue::{
+    self, AuthorChanges, NewAuthor, NewSource, NewTopic, SourceChanges, TopicChanges,
+};
+use crate::db::{DbConnection, audit};
+use crate::domain::account::Role;
+use crate::domain::slug;
+use crate::error::{ApiError, FieldError};
+use crate::openapi::{
+    BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
+    UnsupportedMediaType,
+};
+use crate::views::{Author, Source, Topic};
+
+/// A topic's fields; on create `name` is required and `slug` defaults to one made from it.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Arctic", "description": "The far north: shipping, climate and security."}))]
+pub struct TopicInput {
+    #[schema(max_length = 120)]
+    pub slug: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    #[schema(max_length = 1000)]
+    pub description: Option<String>,
+}
+
+/// An author's fields; on create `name` is required.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Irina Volkova", "bio": "Covers shipping.", "affiliation": "vedomosti-vostoka"}))]
+pub struct AuthorInput {
+    #[schema(max_length = 120)]
+    pub slug: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    #[schema(max_length = 2000)]
+    pub bio: Option<String>,
+    /// An http(s) URL; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(max_length = 2048)]
+    pub avatar_url: Option<Option<String>>,
+    /// The slug of the source the author writes for; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub affiliation: Option<Option<String>>,
+}
+
+/// A source's fields; on create `name`, `country` and `language` are required.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Le Courrier du Rhône", "country": "FR", "language": "fr", "homepage_url": "https://courrier-du-rhone.example"}))]
+pub struct SourceInput {
+    #[schema(max_length = 120)]
+    pub slug: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: Option<String>,
+    /// ISO 3166-1 alpha-2, upper case.
+    #[schema(pattern = "^[A-Z]{2}$")]
+    pub country: Option<String>,
+    /// ISO 639-1, lower case.
+    #[schema(pattern = "^[a-z]{2}$")]
+    pub language: Option<String>,
+    /// An http(s) URL; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(max_length = 2048)]
+    pub homepage_url: Option<Option<String>>,
+}
+
+/// Common checks: slug shape, name present and short, other limits.
+fn check(
+    slug_value: Option<&str>,
+    name: Option<&str>,
+    creating: bool,
+    extra: impl FnOnce(&mut Vec<FieldError>),
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if slug_value.is_some_and(|s| !slug::is_valid(s)) {
+        errors.push(FieldError::new(
+            "slug",
+            "must be lowercase letters, digits and single hyphens",
+        ));
+    }
+    match name.map(str::trim) {
+        None if creating => errors.push(FieldError::new("name", "is required")),
+        Some(n) if n.is_empty() || n.chars().count() > 100 => {
+            errors.push(FieldError::new("name", "must be 1 to 100 characters"));
+        }
+        _ => {}
+    }
+    extra(&mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// The slug to use for a new entry: the one given, or one made from the name.
+fn new_slug(given: Option<&str>, name: &str) -> Result<String, ApiError> {
+    let slug = given
+        .map(str::to_owned)
+        .unwrap_or_else(|| slug::slugify(name));
+    if slug.is_empty() {
+        return Err(ApiError::field(
+            "slug",
+            "cannot be made from this name; give one",
+        ));
+    }
+    Ok(slug)
+}
+
+/// A duplicate slug is a 409; anything else keeps its meaning.
+fn slug_conflict(err: diesel::result::Error) -> ApiError {
+    match err {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => ApiError::Conflict("slug_taken", "Another entry already has this slug.".into()),
+        other => other.into(),
+    }
+}
+
+fn in_use(what: &str, count: i64) -> ApiError {
+    ApiError::Conflict(
+        "in_use",
+        format!("{count} article(s) still use this {what}; reassign or delete them first."),
+    )
+}
+
+/// Runs `work` for an editor in one transaction.
+async fn as_editor<T, F>(state: &AppState, user: &AuthUser, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection, i64, NaiveDateTime) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    user.require(Role::Editor)?;
+    let (actor, now) = (user.id, state.clock.now());
+    state
+        .db
+        .run(move |conn| diesel::Connection::transaction(conn, |conn| work(conn, actor, now)))
+        .await
+}
+
+fn topic_view(conn: &mut DbConnection, slug: &str, now: NaiveDateTime) -> Result<Topic, ApiError> {
+    let topic = catalogue::find_topic(conn, slug)?.ok_or(ApiError::NotFound("topic"))?;
+    super::topics::with_counts(conn, vec![topic], now)?
+        .pop()
+        .ok_or(ApiError::NotFound("topic"))
+}
+
+/// Create a topic
+///
+/// Role: editor. The slug is made from the name unless given.
+#[utoipa::path(
+    tag = "newsroom",
+    security(("bearer" = [])),
+    request_body = TopicInput,
+    responses(
+        (status = 201, description = "The new topic.", body = Topic),
+        (status = 400, response = BadRequest),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[post("/topics")]
+pub async fn create_topic(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<TopicInput>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    user.require(Role::Editor)?;
+    check(body.slug.as_deref(), body.name.as_deref(), true, |errors| {
+        if body
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 1000)
+        {
+            errors.push(FieldError::new(
+                "description",
+                "must be at most 1000 characters",
+            ));
+        }
+    })?;
+    let topic = as_editor(&state, &user, move |conn, actor, now| {
+        let name = body.name.as_deref().unwrap_or_default().trim();
+        let slug = new_slug(body.slug.as_deref(), name)?;
+        let new = NewTopic {
+            slug: &slug,
+            name,
+            description: body.description.as_deref().unwrap_or_default().trim(),
+            created_at: now,
+            updated_at: now,
+        };
+        catalogue::insert_topic(conn, &new).map_err(slug_conflict)?;
+        audit::record(
+            conn,
+            actor,
+            "topic.create",
+            &format!("topic:{slug}"),
+            &json!({"name": name}),
+            now,
+        )?;
+        topic_view(conn, &slug, now)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(topic))
+}
+
+/// Update a topic
+///
+/// Role: editor. Only the fields present change.
+#[utoipa::path(
+    tag = "newsroom",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The topic's slug.", max_length = 120)),
+    request_body = TopicInput,
+    responses(
+        (status = 200, description = "The updated topic.", body = Topic),
+        (status = 400, response = BadRequest),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[patch("/topics/{slug}")]
+pub async fn update_topic(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    body: web::Json<TopicInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (current, body) = (path.into_inner(), body.into_inner());
+    user.require(Role::Editor)?;
+    check(
+        body.slug.as_deref(),
+        body.name.as_deref(),
+        false,
+        |errors| {
+            if body
+                .description
+                .as_ref()
+                .is_some_and(|d| d.chars().count() > 1000)
+            {
+                errors.push(FieldError::new(
+                    "description",
+                    "must be at most 1000 characters",
+                ));
+            }
+        },
+    )?;
+    let topic = as_editor(&state, &user, move |conn, actor, now| {
+        let found = catalogue::find_topic(conn, &current)?.ok_or(ApiError::NotFound("topic"))?;
+        let changes = TopicChanges {
+            slug: body.slug.as_deref(),
+            name: body.name.as_deref().map(str::trim),
+            description: body.description.as_deref().map(str::trim),
+            updated_at: Some(now),
+        };
+        catalogue::update_topic(conn, found.id, &changes).map_err(slug_conflict)?;
+        let slug = body.slug.clone().unwrap_or(current);
+        audit::record(
+            conn,
+            actor,
+            "topic.update",
+            &format!("topic:{slug}"),
+            &json!({}),
+            now,
+        )?;
+        topic_view(conn, &slug, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(topic))
+}
+
+/// Delete a topic
+///
+/// Role: editor. A topic that articles (of any status) still use is not
+/// deleted: 409 `in_use` says how many.
+#[utoipa::path(
+    tag = "newsroom",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The topic's slug.", max_length = 120)),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[delete("/topics/{slug}")]
+pub async fn delete_topic(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = path.into_inner();
+    as_editor(&state, &user, move |conn, actor, now| {
+        let found = catalogue::find_topic(conn, &slug)?.ok_or(ApiError::NotFound("topic"))?;
+        let used = catalogue::topic_usage(conn, found.id)?;
+        if used > 0 {
+            return Err(in_use("topic", used));
+        }
+        catalogue::delete_topic(conn, found.id)?;
+        audit::record(
+            conn,
+            actor,
+            "topic.delete",
+            &format!("topic:{slug}"),
+            &json!({}),
+            now,
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn affiliation_id(conn: &mut DbConnection, slug: Option<&str>) -> Result<Option<i64>, ApiError> {
+    match slug {
+        None => Ok(None),
+        Some(slug) => catalogue::find_source(conn, slug)?
+            .map(|s| Some(s.id))
+            .ok_or_else(|| ApiError::field("affiliation", format!("no source `{slug}`"))),
+    }
+}
+
+fn author_view(
+    conn: &mut DbConnection,
+    slug: &str,
+    now: NaiveDateTime,
+) -> Result<Author, ApiError> {
+    let author = catalogue::find_author(conn, slug)?.ok_or(ApiError::NotFound("author"))?;
+    super::authors::with_details(conn, vec![author], now)?
+        .pop()
+        .ok_or(ApiError::NotFound("author"))
+}
+
+fn check_author(body: &AuthorInput, creating: bool) -> Result<(), ApiError> {
+    check(
+        body.slug.as_deref(),
+        body.name.as_deref(),
+        creating,
+        |errors| {
+            if body.bio.as_ref().is_some_and(|b| b.chars().count() > 2000) {
+                errors.push(FieldError::new("bio", "must be at most 2000 characters"));
+            }
+            if let Some(Some(url)) = &body.avatar_url
+                && !is_http_url(url)
+            {
+                errors.push(FieldError::new("avatar_url", "must be an http(s) URL"));
+            }
+        },
+    )
+}
+
+/// Create an author
+///
+/// Role: editor. The slug is made from the name unless given.
+#[utoipa::path(
+    tag = "newsroom",
+    security(("bearer" = [])),
+    request_body = AuthorInput,
+    responses(
+        (status = 201, description = "The new author.", body = Author),
+        (status = 400, response = BadRequest),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[post("/authors")]
+pub async fn create_author(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<AuthorInput>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    user.require(Role::Editor)?;
+    check_author(&body, true)?;
+    let author = as_editor(&state, &user, move |conn, actor, now| {
+        let name = body.name.as_deref().unwrap_or_default().trim();
+        let slug = new_slug(body.slug.as_deref(), name)?;
+        let affiliation = affiliation_id(conn, body.affiliation.clone().flatten().as_deref())?;
+        let new = NewAuthor {
+            slug: &slug,
+            name,
+            bio: body.bio.as_deref().unwrap_or_default().trim(),
+            avatar_url: body.avatar_url.as_ref().and_then(|a| a.as_deref()),
+            affiliation_source_id: affiliation,
+            created_at: now,
+            updated_at: now,
+        };
+        catalogue::insert_author(conn, &new).map_err(slug_conflict)?;
+        audit::record(
+            conn,
+            actor,
+            "author.create",
+            &format!("author:{slug}"),
+            &json!({"name": name}),
+            now,
+        )?;
+        author_view(conn, &slug, now)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(author))
+}
+
+/// Update an author
+///
+/// Role: editor. Only the fields present change; `null` clears an optional one.
+#[utoipa::path(
+    tag = "newsroom",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The author's slug.", max_length = 120)),
+    request_body = AuthorInput,
+    responses(
+        (status = 200, description = "The updated author.", body = Author),
+        (status = 400, response = BadRequest),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[patch("/authors/{slug}")]
+pub async fn update_author(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    body: web::Json<AuthorInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (current, body) = (path.into_inner(), body.into_inner());
+    user.require(Role::Editor)?;
+    check_author(&body, false)?;
+    let author = as_editor(&state, &user, move |conn, actor, now| {
+        let found = catalogue::find_author(conn, &current)?.ok_or(ApiError::NotFound("author"))?;
+        let affiliation = match &body.affiliation {
+            None => None,
+            Some(slug) => Some(affiliation_id(conn, slug.as_deref())?),
+        };
+        let changes = AuthorChanges {
+            slug: body.slug.as_deref(),
+            name: body.name.as_deref().map(str::trim),
+            bio: body.bio.as_deref().map(str::trim),
+            avatar_url: body.avatar_url.as_ref().map(|a| a.as_deref()),
+            affiliation_source_id: affiliation,
+            updated_at: Some(now),
+        };
+        catalogue::update_author(conn, found.id, &changes).map_err(slug_conflict)?;
+        let slug = body.slug.clone().unwrap_or(current);
+        audit::record(
+            conn,
+            actor,
+            "author.update",
+            &format!("author:{slug}"),
+            &json!({}),
+            now,
+        )?;
+        author_view(conn, &slug, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(author))
+}
+
+/// Delete an author
+///
+/// Role: editor. An author still in a byline is not deleted: 409 `in_use`.
+#[utoipa::path(
+    tag = "newsroom",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The author's slug.", max_length = 120)),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[delete("/authors/{slug}")]
+pub async fn delete_author(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = path.into_inner();
+    as_editor(&state, &user, move |conn, actor, now| {
+        let found = catalogue::find_author(conn, &slug)?.ok_or(ApiError::NotFound("author"))?;
+        let used = catalogue::author_usage(conn, found.id)?;
+        if used > 0 {
+            return Err(in_use("author", used));
+        }
+        catalogue::delete_author(conn, found.id)?;
+        audit::record(
+            conn,
+            actor,
+            "author.delete",
+            &format!("author:{slug}"),
+            &json!({}),
+            now,
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn source_view(
+    conn: &mut DbConnection,
+    slug: &str,
+    now: NaiveDateTime,
+) -> Result<Source, ApiError> {
+    let source = catalogue::find_source(conn, slug)?.ok_or(ApiError::NotFound("source"))?;
+    super::sources::with_counts(conn, vec![source], now)?
+        .pop()
+        .ok_or(ApiError::NotFound("source"))
+}
+
+fn check_source(body: &SourceInput, creating: bool) -> Result<(), ApiError> {
+    check(
+        body.slug.as_deref(),
+        body.name.as_deref(),
+        creating,
+        |errors| {
+            let two = |s: &str, upper: bool| {
+                s.len() == 2
+                    && s.bytes().all(|b| {
+                        if upper {
+                            b.is_ascii_uppercase()
+                        } else {
+                            b.is_ascii_lowercase()
+                        }
+                    })
+            };
+            match body.country.as_deref() {
+                None if creating => errors.push(FieldError::new("country", "is required")),
+                Some(c) if !two(c, true) => {
+                    errors.push(FieldError::new(
+                        "country",
+                        "must be an ISO 3166-1 code such as `FR`",
+                    ));
+                }
+                _ => {}
+            }
+            match body.language.as_deref() {
+                None if creating => errors.push(FieldError::new("language", "is required")),
+                Some(l) if !two(l, false) => {
+                    errors.push(FieldError::new(
+                        "language",
+                        "must be an ISO 639-1 code such as `fr`",
+                    ));
+                }
+                _ => {}
+            }
+            if let Some(Some(url)) = &body.homepage_url
+                && !is_http_url(url)
+            {
+                errors.push(FieldError::new("homepage_url", "must be an http(s) URL"));
+            }
+        },
+    )
+}
+
+/// Create a source
+///
+/// Role: editor. The slug is made from the name unless given.
+#[utoipa::path(
+    tag = "newsroom",
+    security(("bearer" = [])),
+    request_body = SourceInput,
+    responses(
+        (status = 201, description = "The new source.", body = Source),
+        (status = 400, response = BadRequest),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[post("/sources")]
+pub async fn create_source(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<SourceInput>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    user.require(Role::Editor)?;
+    check_source(&body, true)?;
+    let source = as_editor(&state, &user, move |conn, actor, now| {
+        let name = body.name.as_deref().unwrap_or_default().trim();
+        let slug = new_slug(body.slug.as_deref(), name)?;
+        let new = NewSource {
+            slug: &slug,
+            name,
+            country: body.country.as_deref().unwrap_or_default(),
+            language: body.language.as_deref().unwrap_or_default(),
+            homepage_url: body.homepage_url.as_ref().and_then(|h| h.as_deref()),
+            created_at: now,
+            updated_at: now,
+        };
+        catalogue::insert_source(conn, &new).map_err(slug_conflict)?;
+        audit::record(
+            conn,
+            actor,
+            "source.create",
+            &format!("source:{slug}"),
+            &json!({"name": name}),
+            now,
+        )?;
+        source_view(conn, &slug, now)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(source))
+}
+
+/// Update a source
+///
+/// Role: editor. Only the fields present change; `null` clears the home page.
+#[utoipa::path(
+    tag = "newsroom",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The source's slug.", max_length = 120)),
+    request_body = SourceInput,
+    responses(
+        (status = 200, description = "The updated source.", body = Source),
+        (status = 400, response = BadRequest),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[patch("/sources/{slug}")]
+pub async fn update_source(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+    body: web::Json<SourceInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (current, body) = (path.into_inner(), body.into_inner());
+    user.require(Role::Editor)?;
+    check_source(&body, false)?;
+    let source = as_editor(&state, &user, move |conn, actor, now| {
+        let found = catalogue::find_source(conn, &current)?.ok_or(ApiError::NotFound("source"))?;
+        let changes = SourceChanges {
+            slug: body.slug.as_deref(),
+            name: body.name.as_deref().map(str::trim),
+            country: body.country.as_deref(),
+            language: body.language.as_deref(),
+            homepage_url: body.homepage_url.as_ref().map(|h| h.as_deref()),
+            updated_at: Some(now),
+        };
+        catalogue::update_source(conn, found.id, &changes).map_err(slug_conflict)?;
+        let slug = body.slug.clone().unwrap_or(current);
+        audit::record(
+            conn,
+            actor,
+            "source.update",
+            &format!("source:{slug}"),
+            &json!({}),
+            now,
+        )?;
+        source_view(conn, &slug, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(source))
+}
+
+/// Delete a source
+///
+/// Role: editor. A source that articles still translate is not deleted:
+/// 409 `in_use`. Authors affiliated with it lose the affiliation.
+#[utoipa::path(
+    tag = "newsroom",
+    security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The source's slug.", max_length = 120)),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[delete("/sources/{slug}")]
+pub async fn delete_source(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = path.into_inner();
+    as_editor(&state, &user, move |conn, actor, now| {
+        let found = catalogue::find_source(conn, &slug)?.ok_or(ApiError::NotFound("source"))?;
+        let used = catalogue::source_usage(conn, found.id)?;
+        if used > 0 {
+            return Err(in_use("source", used));
+        }
+        catalogue::delete_source(conn, found.id)?;
+        audit::record(
+            conn,
+            actor,
+            "source.delete",
+            &format!("source:{slug}"),
+            &json!({}),
+            now,
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
