@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::articles::{ArticleCard, ArticleRow, NamedRef};
-use crate::db::{catalogue, users};
+use crate::db::{audit, catalogue, users};
 use crate::domain::account::Role;
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
 use crate::domain::paywall::{Access, AccessReason};
@@ -518,3 +518,81 @@ impl EditorArticle {
         format!("\"r{}-{}\"", self.revision, self.article.summary.id)
     }
 }
+
+/// An account as admins see it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AdminUser {
+    #[serde(flatten)]
+    pub user: User,
+    /// A disabled account cannot log in, and its tokens stop working.
+    pub disabled: bool,
+    /// When the account last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<users::User> for AdminUser {
+    fn from(user: users::User) -> Self {
+        let (disabled, updated_at) = (user.disabled, utc(user.updated_at));
+        Self {
+            user: User::from(user),
+            disabled,
+            updated_at,
+        }
+    }
+}
+
+/// Who did something, in the audit trail.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Actor {
+    /// The account's id.
+    #[schema(example = 3)]
+    pub id: i64,
+    /// The account's email, when it still exists.
+    #[schema(example = "editor@newsdesk.example")]
+    pub email: Option<String>,
+}
+
+/// One change in the audit trail.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AuditEvent {
+    #[schema(example = 981)]
+    pub id: i64,
+    /// Who made the change; null when the account was deleted.
+    pub actor: Option<Actor>,
+    /// What was done, e.g. `article.publish`, `topic.delete`, `user.update`.
+    #[schema(example = "article.publish")]
+    pub action: String,
+    /// What it was done to, e.g. `article:the-port-that-froze-early`.
+    #[schema(example = "article:the-port-that-froze-early")]
+    pub target: String,
+    /// A short summary of the change.
+    #[schema(value_type = Object, example = json!({"published_at": "2026-11-29T06:00:00+00:00"}))]
+    pub details: serde_json::Value,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+}
+
+impl From<audit::AuditEvent> for AuditEvent {
+    fn from(event: audit::AuditEvent) -> Self {
+        Self {
+            id: event.id,
+            actor: event.actor_id.map(|id| Actor {
+                id,
+                email: event.actor_email,
+            }),
+            action: event.action,
+            target: event.target,
+            details: serde_json::from_str(&event.details).unwrap_or(serde_json::Value::Null),
+            at: utc(event.at),
+        }
+    }
+}
+
+list_type!(
+    /// A page of accounts, by id.
+    UserList of AdminUser
+);
+list_type!(
+    /// A page of the audit trail, newest first.
+    AuditList of AuditEvent
+);

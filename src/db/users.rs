@@ -97,3 +97,42 @@ pub fn set_role(
         .set((users::role.eq(role.as_str()), users::updated_at.eq(now)))
         .execute(conn)
 }
+
+/// Accounts by id, optionally only those whose email contains `search`,
+/// starting after id `after`.
+pub fn list(
+    conn: &mut DbConnection,
+    search: Option<&str>,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<User>> {
+    let mut query = users::table
+        .select(User::as_select())
+        .order(users::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(search) = search {
+        let escaped = search
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        query = query.filter(users::email.like(format!("%{escaped}%")).escape('\\'));
+    }
+    if let Some(after) = after {
+        query = query.filter(users::id.gt(after));
+    }
+    query.load(conn)
+}
+
+/// Enables or disables an account.
+pub fn set_disabled(
+    conn: &mut DbConnection,
+    id: i64,
+    disabled: bool,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(users::table.find(id))
+        .set((users::disabled.eq(disabled), users::updated_at.eq(now)))
+        .execute(conn)
+}

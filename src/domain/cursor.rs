@@ -21,6 +21,8 @@ pub enum Cursor {
     },
     /// Lists ordered by slug.
     Slug(String),
+    /// Lists ordered by numeric id.
+    Id(i64),
 }
 
 /// A cursor that this API did not issue, or that belongs to another list.
@@ -36,6 +38,7 @@ impl Cursor {
         let plain = match self {
             Self::Published { at, id } => format!("p1:{}:{id}", at.and_utc().timestamp_micros()),
             Self::Slug(slug) => format!("s1:{slug}"),
+            Self::Id(id) => format!("i1:{id}"),
         };
         URL_SAFE_NO_PAD.encode(plain)
     }
@@ -55,6 +58,9 @@ impl Cursor {
                 .ok_or(InvalidCursor)?
                 .naive_utc();
             return Ok(Self::Published { at, id });
+        }
+        if let Some(id) = plain.strip_prefix("i1:") {
+            return id.parse().map(Self::Id).map_err(|_| InvalidCursor);
         }
         if let Some(slug) = plain.strip_prefix("s1:") {
             if slug.is_empty() || slug.chars().any(char::is_control) {
@@ -80,6 +86,7 @@ mod tests {
         for cursor in [
             Cursor::Published { at, id: 42 },
             Cursor::Slug("middle-east".into()),
+            Cursor::Id(77),
         ] {
             assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
         }

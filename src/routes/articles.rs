@@ -114,7 +114,7 @@ impl ArticleListParams {
                 published_at: at,
                 id,
             }),
-            Some(Cursor::Slug(_)) => return Err(ApiError::InvalidCursor),
+            Some(Cursor::Slug(_) | Cursor::Id(_)) => return Err(ApiError::InvalidCursor),
         };
         let filter = ArticleFilter {
             topic: self.topic,

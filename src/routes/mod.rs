@@ -1,6 +1,7 @@
 //! HTTP handlers, one file per resource, plus the pieces they share:
 //! query parsing that names the bad field, and cacheable JSON responses.
 
+pub mod admin;
 pub mod articles;
 pub mod auth;
 pub mod authors;
@@ -64,7 +65,10 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(curation::delete_author)
         .service(curation::create_source)
         .service(curation::update_source)
-        .service(curation::delete_source);
+        .service(curation::delete_source)
+        .service(admin::list_users)
+        .service(admin::update_user)
+        .service(admin::list_audit);
 }
 
 /// Longest slug accepted in a filter or a path.
@@ -235,6 +239,15 @@ pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<Cursor>, ApiError> {
     cursor
         .map(|text| Cursor::decode(text).map_err(|_| ApiError::InvalidCursor))
         .transpose()
+}
+
+/// Decodes a `cursor` parameter of a list ordered by id.
+pub fn id_cursor(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
+    match decode_cursor(cursor)? {
+        None => Ok(None),
+        Some(Cursor::Id(id)) => Ok(Some(id)),
+        Some(_) => Err(ApiError::InvalidCursor),
+    }
 }
 
 /// Decodes a `cursor` parameter of a list ordered by slug.

@@ -5,6 +5,7 @@
 #![expect(clippy::expect_used, reason = "test helpers fail loudly on purpose")]
 
 mod accounts;
+mod admin;
 mod articles;
 mod builders;
 mod catalogue;
