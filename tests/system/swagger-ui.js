@@ -52,9 +52,44 @@ async function tryItOut(page, operationId, fill) {
     const missing = await tryItOut(page, 'get_topic', [['slug', 'no-such-topic']]);
     assert.equal(missing.status, '404', missing.body);
 
-    await page.locator('[id$="-get_article"] .live-responses-table').scrollIntoViewIfNeeded();
+    // A protected endpoint answers 401 until "Authorize" gets a token from login.
+    const email = `swagger-${Date.now()}@example.com`;
+    const password = 'correct horse battery';
+    const registered = await fetch(`${base}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password, display_name: 'Swagger Tester' }),
+    });
+    assert.equal(registered.status, 201);
+    const login = await (await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    })).json();
+
+    const anonymous = await tryItOut(page, 'get_me', []);
+    assert.equal(anonymous.status, '401', anonymous.body);
+
+    await page.locator('button.btn.authorize').first().click();
+    await page.locator('.modal-ux input[type="text"]').first().fill(login.access_token);
+    await page.locator('.modal-ux button.authorize').first().click();
+    await page.locator('.modal-ux button.btn-done').first().click();
+
+    const me = page.locator('[id$="-get_me"]');
+    await me.locator('button.execute').click();
+    await me.locator('.live-responses-table tbody .response-col_status').first().waitFor({ timeout: 15000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[id$="-get_me"] .live-responses-table tbody .response-col_status')]
+        .some((cell) => cell.textContent.trim() === '200'),
+      null,
+      { timeout: 15000 },
+    );
+    const meBody = await me.locator('.live-responses-table .response-col_description pre').first().textContent();
+    assert.equal(JSON.parse(meBody).email, email);
+
+    await me.locator('.live-responses-table').scrollIntoViewIfNeeded();
     await page.screenshot({ path: screenshot });
-    console.log(`swagger-ui: ${shown.length} paths listed, Try it out answered 200/200/404; screenshot at ${screenshot}`);
+    console.log(`swagger-ui: ${shown.length} paths listed; Try it out answered 200/200/404; /me 401 before Authorize and 200 after; screenshot at ${screenshot}`);
   } finally {
     await browser.close();
   }
