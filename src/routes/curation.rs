@@ -131,11 +131,45 @@ fn slug_conflict(err: diesel::result::Error) -> ApiError {
     }
 }
 
-fn in_use(what: &str, count: i64) -> ApiError {
-    ApiError::Conflict(
-        "in_use",
-        format!("{count} article(s) still use this {what}; reassign or delete them first."),
-    )
+/// How to delete one kind of catalogue entry.
+struct Remover {
+    what: &'static str,
+    find: fn(&mut DbConnection, &str) -> Result<Option<i64>, ApiError>,
+    usage: fn(&mut DbConnection, i64) -> diesel::QueryResult<i64>,
+    delete: fn(&mut DbConnection, i64) -> diesel::QueryResult<usize>,
+}
+
+/// Deletes an entry no article uses (409 `in_use` otherwise) and audits it.
+async fn remove(
+    state: &AppState,
+    user: &AuthUser,
+    slug: String,
+    remover: Remover,
+) -> Result<HttpResponse, ApiError> {
+    let what = remover.what;
+    as_editor(state, user, move |conn, actor, now| {
+        let id = (remover.find)(conn, &slug)?.ok_or(ApiError::NotFound(what))?;
+        let used = (remover.usage)(conn, id)?;
+        if used > 0 {
+            return Err(ApiError::Conflict(
+                "in_use",
+                format!("{used} article(s) still use this {what}; reassign or delete them first."),
+            ));
+        }
+        (remover.delete)(conn, id)?;
+        let target = format!("{what}:{slug}");
+        audit::record(
+            conn,
+            actor,
+            &format!("{what}.delete"),
+            &target,
+            &json!({}),
+            now,
+        )?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Runs `work` for an editor in one transaction.
@@ -315,26 +349,13 @@ pub async fn delete_topic(
     user: AuthUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = path.into_inner();
-    as_editor(&state, &user, move |conn, actor, now| {
-        let found = catalogue::find_topic(conn, &slug)?.ok_or(ApiError::NotFound("topic"))?;
-        let used = catalogue::topic_usage(conn, found.id)?;
-        if used > 0 {
-            return Err(in_use("topic", used));
-        }
-        catalogue::delete_topic(conn, found.id)?;
-        audit::record(
-            conn,
-            actor,
-            "topic.delete",
-            &format!("topic:{slug}"),
-            &json!({}),
-            now,
-        )?;
-        Ok(())
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let remover = Remover {
+        what: "topic",
+        find: |conn, slug| Ok(catalogue::find_topic(conn, slug)?.map(|entry| entry.id)),
+        usage: catalogue::topic_usage,
+        delete: catalogue::delete_topic,
+    };
+    remove(&state, &user, path.into_inner(), remover).await
 }
 
 fn affiliation_id(conn: &mut DbConnection, slug: Option<&str>) -> Result<Option<i64>, ApiError> {
@@ -512,26 +533,13 @@ pub async fn delete_author(
     user: AuthUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = path.into_inner();
-    as_editor(&state, &user, move |conn, actor, now| {
-        let found = catalogue::find_author(conn, &slug)?.ok_or(ApiError::NotFound("author"))?;
-        let used = catalogue::author_usage(conn, found.id)?;
-        if used > 0 {
-            return Err(in_use("author", used));
-        }
-        catalogue::delete_author(conn, found.id)?;
-        audit::record(
-            conn,
-            actor,
-            "author.delete",
-            &format!("author:{slug}"),
-            &json!({}),
-            now,
-        )?;
-        Ok(())
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let remover = Remover {
+        what: "author",
+        find: |conn, slug| Ok(catalogue::find_author(conn, slug)?.map(|entry| entry.id)),
+        usage: catalogue::author_usage,
+        delete: catalogue::delete_author,
+    };
+    remove(&state, &user, path.into_inner(), remover).await
 }
 
 fn source_view(
@@ -723,24 +731,11 @@ pub async fn delete_source(
     user: AuthUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = path.into_inner();
-    as_editor(&state, &user, move |conn, actor, now| {
-        let found = catalogue::find_source(conn, &slug)?.ok_or(ApiError::NotFound("source"))?;
-        let used = catalogue::source_usage(conn, found.id)?;
-        if used > 0 {
-            return Err(in_use("source", used));
-        }
-        catalogue::delete_source(conn, found.id)?;
-        audit::record(
-            conn,
-            actor,
-            "source.delete",
-            &format!("source:{slug}"),
-            &json!({}),
-            now,
-        )?;
-        Ok(())
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let remover = Remover {
+        what: "source",
+        find: |conn, slug| Ok(catalogue::find_source(conn, slug)?.map(|entry| entry.id)),
+        usage: catalogue::source_usage,
+        delete: catalogue::delete_source,
+    };
+    remove(&state, &user, path.into_inner(), remover).await
 }
