@@ -322,6 +322,10 @@ async fn bad_tokens_are_refused_and_never_taken_for_anonymous() {
     expired["exp"] = json!(now - 3600);
     let mut wrong_audience = claims.clone();
     wrong_audience["aud"] = json!("someone-else");
+    let mut wrong_issuer = claims.clone();
+    wrong_issuer["iss"] = json!("another-issuer");
+    let mut no_expiry = claims.clone();
+    no_expiry.as_object_mut().unwrap().remove("exp");
     let none = format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT"}).to_string()),
@@ -337,6 +341,8 @@ async fn bad_tokens_are_refused_and_never_taken_for_anonymous() {
         forge(&hs256, &claims, b"a-guessed-secret-that-is-long-enough!"),
         forge(&hs256, &expired, TEST_JWT_SECRET.as_bytes()),
         forge(&hs256, &wrong_audience, TEST_JWT_SECRET.as_bytes()),
+        forge(&hs256, &wrong_issuer, TEST_JWT_SECRET.as_bytes()),
+        forge(&hs256, &no_expiry, TEST_JWT_SECRET.as_bytes()),
         forge(
             &json!({"alg": "HS384", "typ": "JWT"}),
             &claims,
