@@ -25,6 +25,8 @@ pub struct AuthUser {
     pub role: Role,
     /// The login session (refresh-token family) of the access token.
     pub session: String,
+    /// The account as loaded for this request.
+    pub account: users::User,
 }
 
 impl AuthUser {
@@ -83,6 +85,7 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<AuthU
         id: user.id,
         role: user.role,
         session: claims.sid,
+        account: user,
     })
 }
 

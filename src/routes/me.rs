@@ -64,8 +64,8 @@ fn private(user: users::User) -> HttpResponse {
     )
 )]
 #[get("/me")]
-pub async fn get_me(state: web::Data<AppState>, me: AuthUser) -> Result<HttpResponse, ApiError> {
-    Ok(private(load(&state, me.id).await?))
+pub async fn get_me(me: AuthUser) -> HttpResponse {
+    private(me.account)
 }
 
 /// Update my account
@@ -130,8 +130,8 @@ pub async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     check_password(&body.new_password).map_err(|m| ApiError::field("new_password", m))?;
-    let user = load(&state, me.id).await?;
-    if !verify_password(body.current_password, Some(user.password_hash)).await? {
+    let stored = me.account.password_hash.clone();
+    if !verify_password(body.current_password, Some(stored)).await? {
         return Err(ApiError::field(
             "current_password",
             "is not the password in use",
