@@ -17,6 +17,7 @@ use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::meter_token::MeterKeys;
 use crate::config::Config;
 use crate::db::{Db, DbPool};
 use crate::error::{self, ApiError};
@@ -63,6 +64,8 @@ pub struct AppState {
     pub routes: RouteTable,
     /// Signs and checks access tokens.
     pub jwt: JwtKeys,
+    /// Signs and checks anonymous meter tokens.
+    pub meter_keys: MeterKeys,
     /// The configuration.
     pub config: Arc<Config>,
 }
@@ -82,6 +85,7 @@ impl AppState {
             openapi_json: Arc::new(Bytes::from(api.to_json()?)),
             routes: RouteTable::from_openapi(&api),
             jwt: JwtKeys::new(config.jwt_secret.expose(), config.access_token_ttl)?,
+            meter_keys: MeterKeys::new(config.jwt_secret.expose()),
             config: Arc::new(config),
         })
     }

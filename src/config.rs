@@ -127,6 +127,10 @@ pub struct Config {
     pub access_token_ttl: i64,
     /// `REFRESH_TOKEN_TTL`: seconds a refresh token lives.
     pub refresh_token_ttl: i64,
+    /// `FREE_ARTICLES_PER_MONTH`: metered articles a signed-in reader may read whole each month.
+    pub free_articles: u32,
+    /// `FREE_ARTICLES_PER_MONTH_ANONYMOUS`: the same for anonymous readers.
+    pub free_articles_anonymous: u32,
     /// `DATABASE_URL`.
     pub database_url: DatabaseUrl,
     /// `DATABASE_POOL_SIZE`: connections kept per process.
@@ -227,8 +231,16 @@ impl Config {
             parse_in_range(get("REFRESH_TOKEN_TTL"), 30 * 86_400, 3_600..=365 * 86_400)
                 .map_err(|m| fail("REFRESH_TOKEN_TTL", m))?;
 
+        let free_articles = parse_in_range(get("FREE_ARTICLES_PER_MONTH"), 5, 0..=1000)
+            .map_err(|m| fail("FREE_ARTICLES_PER_MONTH", m))?;
+        let free_articles_anonymous =
+            parse_in_range(get("FREE_ARTICLES_PER_MONTH_ANONYMOUS"), 3, 0..=1000)
+                .map_err(|m| fail("FREE_ARTICLES_PER_MONTH_ANONYMOUS", m))?;
+
         Ok(Self {
             environment,
+            free_articles,
+            free_articles_anonymous,
             jwt_secret,
             access_token_ttl,
             refresh_token_ttl,
@@ -384,6 +396,8 @@ mod tests {
             ("APP_ENV", "staging"),
             ("ACCESS_TOKEN_TTL", "5"),
             ("REFRESH_TOKEN_TTL", "forever"),
+            ("FREE_ARTICLES_PER_MONTH", "many"),
+            ("FREE_ARTICLES_PER_MONTH_ANONYMOUS", "-3"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");

@@ -5,6 +5,7 @@ pub mod articles;
 pub mod audit;
 pub mod catalogue;
 pub mod login_failures;
+pub mod meter;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod users;

@@ -236,6 +236,38 @@ pub struct AccessInfo {
     pub full: bool,
     /// Why: `free`, `subscriber`, `staff`, `meter`, `limit_reached` or `premium`.
     pub reason: AccessReason,
+    /// The reader's monthly meter, for metered readers (anonymous and
+    /// signed-in readers without a subscription); absent for others.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meter: Option<MeterView>,
+}
+
+/// A reader's meter for the current calendar month (UTC).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MeterView {
+    /// Metered articles allowed per month.
+    #[schema(example = 5, minimum = 0)]
+    pub limit: i64,
+    /// Distinct metered articles read this month (re-reads are free).
+    #[schema(example = 2, minimum = 0)]
+    pub used: i64,
+    /// How many more may be read whole this month.
+    #[schema(example = 3, minimum = 0)]
+    pub remaining: i64,
+    /// When the meter starts again: the first instant of next month, UTC.
+    pub resets_at: DateTime<Utc>,
+}
+
+impl MeterView {
+    /// The meter with `used` of `limit` spent, resetting at `resets_at`.
+    pub fn new(limit: i64, used: i64, resets_at: NaiveDateTime) -> Self {
+        Self {
+            limit,
+            used,
+            remaining: (limit - used).max(0),
+            resets_at: utc(resets_at),
+        }
+    }
 }
 
 /// One article, with as much of its body as the reader may see.
@@ -251,7 +283,12 @@ pub struct Article {
 
 impl Article {
     /// The article as `access` allows: a preview body unless access is full.
-    pub fn new(row: ArticleRow, card: ArticleCard, access: Access) -> Self {
+    pub fn new(
+        row: ArticleRow,
+        card: ArticleCard,
+        access: Access,
+        meter: Option<MeterView>,
+    ) -> Self {
         let body = if access.full {
             ArticleBody {
                 html: row.body.body_html,
@@ -269,6 +306,7 @@ impl Article {
             access: AccessInfo {
                 full: access.full,
                 reason: access.reason,
+                meter,
             },
         }
     }
@@ -505,7 +543,7 @@ impl EditorArticle {
             reason: AccessReason::Staff,
         };
         Self {
-            article: Article::new(row, card, access),
+            article: Article::new(row, card, access, None),
             status,
             body_markdown,
             created_at,

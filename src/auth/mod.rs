@@ -3,6 +3,7 @@
 
 pub mod extract;
 pub mod jwt;
+pub mod meter_token;
 pub mod password;
 pub mod tokens;
 

@@ -174,3 +174,12 @@ diesel::table! {
 diesel::joinable!(article_redirects -> articles (article_id));
 diesel::allow_tables_to_appear_in_same_query!(articles, article_redirects);
 diesel::allow_tables_to_appear_in_same_query!(audit_events, users);
+
+diesel::table! {
+    meter_reads (reader, month, article_id) {
+        reader -> Text,
+        month -> Text,
+        article_id -> BigInt,
+        read_at -> Timestamp,
+    }
+}

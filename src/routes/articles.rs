@@ -2,24 +2,24 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{
-    ITEM_FRESHNESS, MAX_SLUG_LEN, Query, decode_cursor, page_limit, public_json, public_list,
-};
+use super::{MAX_SLUG_LEN, Query, decode_cursor, page_limit, private_json, public_list};
 use crate::app::AppState;
-use crate::auth::MaybeAuthUser;
+use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey, Shelf};
+use crate::db::{DbConnection, meter};
 use crate::domain::account::Role;
+use crate::domain::article::AccessLevel;
 use crate::domain::article::{ArticleKind, ArticleStatus};
 use crate::domain::cursor::Cursor;
-use crate::domain::paywall::{self, Reader};
+use crate::domain::paywall::{self, Access, MeterState, Reader};
 use crate::error::{ApiError, FieldError};
 use crate::openapi::{BadRequest, Forbidden, InvalidToken, NotFound, Unavailable};
 use crate::routes::newsroom::load_editor_view;
-use crate::views::{Article, ArticleList, ArticleSummary, ListMeta};
+use crate::views::{Article, ArticleList, ArticleSummary, ListMeta, MeterView};
 
 /// Filters and pagination for the article list; filters combine with AND.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -213,25 +213,38 @@ pub async fn list_articles(
 
 /// Get one article
 ///
-/// One published article with as much of its body as the reader may see.
+/// One published article with as much of its body as the reader may see,
+/// and `access` saying why. `free` articles are whole for everyone.
+/// Subscribers, editors and admins read everything whole. `premium`
+/// articles are otherwise a preview (the body cut at a block boundary).
+/// `metered` articles are whole while the reader's monthly meter allows:
+/// each distinct metered article counts once per calendar month (UTC);
+/// re-reads are free; signed-in readers get `FREE_ARTICLES_PER_MONTH`
+/// (default 5), anonymous readers `FREE_ARTICLES_PER_MONTH_ANONYMOUS`
+/// (default 3). Anonymous readers carry their meter in `X-Meter-Token`: the
+/// API returns one in the response header when the request has none, and
+/// the client sends it back. The status stays 200 either way.
+///
 /// Editors get any article, in any state, whole, with its Markdown source
-/// and the `ETag` that `PATCH` needs in `If-Match`. An old slug of a renamed
-/// article answers 301 with the new URL.
-/// `free` articles come whole; `metered` and `premium` ones come with a
-/// preview (the body cut at a block boundary) and `access.full = false`.
-/// The status stays 200 either way.
+/// and the `ETag` that `PATCH` needs in `If-Match`. An old slug of a
+/// renamed article answers 301 with the new URL.
 #[utoipa::path(
     tag = "articles",
-    params(("slug" = String, Path, description = "The article's slug.", example = "the-port-that-froze-early", max_length = 120)),
+    params(
+        ("slug" = String, Path, description = "The article's slug.", example = "the-port-that-froze-early", max_length = 120),
+        ("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token, as returned by an earlier response.")
+    ),
     responses(
         (status = 200, description = "The article (editors get `EditorArticle`).", body = Article,
             headers(
-                ("ETag" = String, description = "Strong validator of this representation."),
-                ("Cache-Control" = String, description = "Public, short-lived.")
+                ("ETag" = String, description = "Validator of this representation, for this reader."),
+                ("Cache-Control" = String, description = "`private, no-cache`: the answer depends on the reader."),
+                ("Vary" = String, description = "`Authorization, X-Meter-Token`."),
+                ("X-Meter-Token" = String, description = "For anonymous readers: the meter token to send back next time.")
             )),
         (status = 301, description = "The article was renamed; `Location` has its new URL.",
             headers(("Location" = String, description = "The article's current URL."))),
-        (status = 304, description = "The article is unchanged since the `If-None-Match` ETag."),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
         (status = 401, response = InvalidToken),
         (status = 404, response = NotFound),
         (status = 503, response = Unavailable),
@@ -264,19 +277,35 @@ pub async fn get_article(
             .insert_header((header::CACHE_CONTROL, "private, no-store"))
             .json(article));
     }
+    let meter = MeterIdentity::of(&state, &req, reader.0.as_ref())?;
+    let (kind, key) = (meter.reader, meter.key.clone());
+    let limit = i64::from(match kind {
+        Reader::Anonymous => state.config.free_articles_anonymous,
+        _ => state.config.free_articles,
+    });
     let found = state
         .db
         .run(move |conn| {
             Ok(match article_db::find_public(conn, &slug, now)? {
-                Some(found) => Ok(found),
+                Some((row, card)) => {
+                    let level = row.summary.access_level;
+                    let (access, view) =
+                        read_through_meter(conn, level, row.summary.id, kind, &key, limit, now)?;
+                    Ok((row, card, access, view))
+                }
                 None => Err(article_db::find_redirect(conn, &slug, now)?),
             })
         })
         .await?;
     match found {
-        Ok((row, card)) => {
-            let access = paywall::decide(row.summary.access_level, Reader::Anonymous);
-            public_json(&req, &Article::new(row, card, access), ITEM_FRESHNESS)
+        Ok((row, card, access, view)) => {
+            let mut response = private_json(&req, &Article::new(row, card, access, view))?;
+            if let Some(token) = meter.token_to_return
+                && let Ok(value) = header::HeaderValue::from_str(&token)
+            {
+                response.headers_mut().insert(METER_TOKEN.clone(), value);
+            }
+            Ok(response)
         }
         Err(Some(new_slug)) => Ok(HttpResponse::MovedPermanently()
             .insert_header((header::LOCATION, format!("/api/v1/articles/{new_slug}")))
@@ -284,4 +313,107 @@ pub async fn get_article(
             .finish()),
         Err(None) => Err(ApiError::NotFound("article")),
     }
+}
+
+/// The header that carries an anonymous reader's meter token, both ways.
+pub static METER_TOKEN: header::HeaderName = header::HeaderName::from_static("x-meter-token");
+
+/// Whose meter a read goes through.
+pub struct MeterIdentity {
+    /// The kind of reader.
+    pub reader: Reader,
+    /// The meter's key: `user:<id>` or `anon:<token id>`.
+    pub key: String,
+    /// The token to send back to an anonymous reader (theirs, or a new one).
+    pub token_to_return: Option<String>,
+}
+
+impl MeterIdentity {
+    /// The meter of the signed-in user, or of the anonymous reader's token,
+    /// minting a token when there is none (or it is not one of ours).
+    pub fn of(
+        state: &AppState,
+        req: &HttpRequest,
+        user: Option<&AuthUser>,
+    ) -> Result<Self, ApiError> {
+        if let Some(user) = user {
+            let reader = if user.role.includes(Role::Editor) {
+                Reader::Staff
+            } else {
+                Reader::Registered
+            };
+            return Ok(Self {
+                reader,
+                key: format!("user:{}", user.id),
+                token_to_return: None,
+            });
+        }
+        let presented = req
+            .headers()
+            .get(&METER_TOKEN)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|token| {
+                state
+                    .meter_keys
+                    .verify(token)
+                    .map(|id| (token.to_owned(), id))
+            });
+        let (token, id) = match presented {
+            Some(found) => found,
+            None => state
+                .meter_keys
+                .mint()
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        };
+        Ok(Self {
+            reader: Reader::Anonymous,
+            key: format!("anon:{id}"),
+            token_to_return: Some(token),
+        })
+    }
+}
+
+/// Applies the paywall to one read: decides, and counts the read on the
+/// meter when it is a new metered article within the allowance. The count is
+/// atomic, so a race lost at the limit turns into a preview.
+fn read_through_meter(
+    conn: &mut DbConnection,
+    level: AccessLevel,
+    article_id: i64,
+    reader: Reader,
+    key: &str,
+    limit: i64,
+    now: NaiveDateTime,
+) -> Result<(Access, Option<MeterView>), ApiError> {
+    let limit_u32 = u32::try_from(limit).unwrap_or(u32::MAX);
+    if !paywall::is_metered(reader) {
+        let nothing = MeterState {
+            limit: limit_u32,
+            used: 0,
+            already_read: false,
+        };
+        return Ok((paywall::decide(level, reader, nothing).access, None));
+    }
+    let month = paywall::month_of(now);
+    let (mut used, already_read) = meter::state(conn, key, &month, article_id)?;
+    let state = MeterState {
+        limit: limit_u32,
+        used: u32::try_from(used).unwrap_or(u32::MAX),
+        already_read,
+    };
+    let mut decision = paywall::decide(level, reader, state);
+    if decision.count_it {
+        if meter::count_read(conn, key, &month, article_id, limit, now)? {
+            used = meter::used(conn, key, &month)?;
+        } else {
+            let spent = MeterState {
+                used: limit_u32,
+                ..state
+            };
+            decision = paywall::decide(level, reader, spent);
+            used = limit;
+        }
+    }
+    let view = MeterView::new(limit, used, paywall::resets_at(now));
+    Ok((decision.access, Some(view)))
 }

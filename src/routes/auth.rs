@@ -9,15 +9,17 @@ use crate::app::AppState;
 use crate::auth::{AuthUser, password, tokens};
 use crate::db::refresh_tokens::{self, NewRefreshToken};
 use crate::db::users::{self, NewUser, User};
-use crate::db::{DbConnection, login_failures};
+use crate::db::{DbConnection, login_failures, meter};
 use crate::domain::account::{
     ACCOUNT_THROTTLE, CLIENT_THROTTLE, Email, Role, Throttle, check_password, display_name,
 };
+use crate::domain::paywall;
 use crate::error::{ApiError, FieldError};
 use crate::openapi::{
     BadRequest, Conflict, InvalidCredentials, InvalidToken, PayloadTooLarge, TooManyRequests,
     Unavailable, UnsupportedMediaType,
 };
+use crate::routes::articles::METER_TOKEN;
 use crate::views::{self, Session};
 
 /// A new account.
@@ -139,15 +141,33 @@ fn session(
     })
 }
 
-/// Starts a new login session (a new refresh-token family) for `user`.
-async fn new_session(state: &AppState, user: User) -> Result<Session, ApiError> {
+/// Starts a new login session (a new refresh-token family) for `user`. An
+/// anonymous meter token sent with the request joins the account's meter,
+/// so signing in never grants more free articles.
+async fn new_session(state: &AppState, req: &HttpRequest, user: User) -> Result<Session, ApiError> {
     let family = uuid::Uuid::new_v4().to_string();
     let now = state.clock.now();
     let ttl = state.config.refresh_token_ttl;
+    let anonymous = req
+        .headers()
+        .get(&METER_TOKEN)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|token| state.meter_keys.verify(token));
     let (user_id, family_for_db) = (user.id, family.clone());
     let refresh_token = state
         .db
-        .run(move |conn| store_refresh_token(conn, user_id, &family_for_db, now, ttl))
+        .run(move |conn| {
+            if let Some(id) = anonymous {
+                let month = paywall::month_of(now);
+                meter::merge(
+                    conn,
+                    &format!("anon:{id}"),
+                    &format!("user:{user_id}"),
+                    &month,
+                )?;
+            }
+            store_refresh_token(conn, user_id, &family_for_db, now, ttl)
+        })
         .await?;
     session(state, user, &family, refresh_token)
 }
@@ -163,6 +183,7 @@ fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResp
 /// lower-cased; one email, one account.
 #[utoipa::path(
     tag = "accounts",
+    params(("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token: what it read this month joins the account's meter.")),
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "The account exists and is signed in.", body = Session),
@@ -176,6 +197,7 @@ fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResp
 #[post("/auth/register")]
 pub async fn register(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -206,7 +228,7 @@ pub async fn register(
             })
         })
         .await?;
-    let session = new_session(&state, user).await?;
+    let session = new_session(&state, &req, user).await?;
     Ok(no_store(HttpResponse::Created()).json(session))
 }
 
@@ -239,6 +261,7 @@ fn throttled(
 /// `Retry-After` until the oldest failure leaves the window.
 #[utoipa::path(
     tag = "accounts",
+    params(("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token: what it read this month joins the account's meter.")),
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in.", body = Session),
@@ -301,7 +324,7 @@ pub async fn login(
         .db
         .run(move |conn| Ok(login_failures::clear(conn, &account_scope)?))
         .await?;
-    let session = new_session(&state, user).await?;
+    let session = new_session(&state, &req, user).await?;
     Ok(no_store(HttpResponse::Ok()).json(session))
 }
 

@@ -7,13 +7,14 @@ use utoipa::ToSchema;
 use super::auth::{hash_password, verify_password};
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::{refresh_tokens, users};
+use crate::db::{meter, refresh_tokens, users};
 use crate::domain::account::{check_password, display_name};
+use crate::domain::paywall;
 use crate::error::ApiError;
 use crate::openapi::{
     BadRequest, InvalidToken, PayloadTooLarge, Unavailable, UnsupportedMediaType,
 };
-use crate::views::User;
+use crate::views::{MeterView, User};
 
 /// Changes to one's own account. Only these fields exist: role, email and
 /// anything else are refused.
@@ -148,4 +149,36 @@ pub async fn change_password(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// My meter
+///
+/// The signed-in reader's meter for this calendar month (UTC): how many
+/// metered articles were read, how many remain, and when it resets.
+/// Subscribers, editors and admins are not metered; their meter stays at 0.
+#[utoipa::path(
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The meter.", body = MeterView),
+        (status = 401, response = InvalidToken),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/me/meter")]
+pub async fn get_my_meter(
+    state: web::Data<AppState>,
+    me: AuthUser,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let key = format!("user:{}", me.id);
+    let month = paywall::month_of(now);
+    let used = state
+        .db
+        .run(move |conn| Ok(meter::used(conn, &key, &month)?))
+        .await?;
+    let limit = i64::from(state.config.free_articles);
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(MeterView::new(limit, used, paywall::resets_at(now))))
 }

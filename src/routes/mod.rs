@@ -51,6 +51,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(me::get_me)
         .service(me::update_me)
         .service(me::change_password)
+        .service(me::get_my_meter)
         .service(newsroom::create_article)
         .service(newsroom::update_article)
         .service(newsroom::publish_article)
@@ -286,12 +287,32 @@ pub fn public_json<T: Serialize>(
     value: &T,
     freshness: Freshness,
 ) -> Result<HttpResponse, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let etag = strong_etag(&body);
     let cache_control = format!(
         "public, max-age={}, s-maxage={}, stale-while-revalidate=300",
         freshness.max_age, freshness.s_maxage
     );
+    validated_json(req, value, &cache_control, None)
+}
+
+/// A JSON response that depends on who asks (their credentials or meter
+/// token): only the client may keep it, and must revalidate it.
+pub fn private_json<T: Serialize>(req: &HttpRequest, value: &T) -> Result<HttpResponse, ApiError> {
+    validated_json(
+        req,
+        value,
+        "private, no-cache",
+        Some("Authorization, X-Meter-Token"),
+    )
+}
+
+fn validated_json<T: Serialize>(
+    req: &HttpRequest,
+    value: &T,
+    cache_control: &str,
+    vary: Option<&'static str>,
+) -> Result<HttpResponse, ApiError> {
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let etag = strong_etag(&body);
     let not_modified = if_none_match(req, &etag);
     let mut response = if not_modified {
         HttpResponse::NotModified()
@@ -300,7 +321,10 @@ pub fn public_json<T: Serialize>(
     };
     response
         .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, cache_control));
+        .insert_header((header::CACHE_CONTROL, cache_control.to_owned()));
+    if let Some(vary) = vary {
+        response.insert_header((header::VARY, vary));
+    }
     if not_modified {
         return Ok(response.finish());
     }

@@ -12,4 +12,5 @@ mod catalogue;
 mod harness;
 mod newsroom;
 mod operations;
+mod paywall;
 mod seeding;

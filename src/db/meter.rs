@@ -1,0 +1,84 @@
+//! The paywall's meter: distinct metered articles per reader per month.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+use super::DbConnection;
+use super::schema::meter_reads;
+
+/// Metered articles `reader` has read in `month`, and whether `article_id` is one.
+pub fn state(
+    conn: &mut DbConnection,
+    reader: &str,
+    month: &str,
+    article_id: i64,
+) -> QueryResult<(i64, bool)> {
+    let used = used(conn, reader, month)?;
+    let already = diesel::select(diesel::dsl::exists(
+        meter_reads::table
+            .filter(meter_reads::reader.eq(reader))
+            .filter(meter_reads::month.eq(month))
+            .filter(meter_reads::article_id.eq(article_id)),
+    ))
+    .get_result(conn)?;
+    Ok((used, already))
+}
+
+/// Metered articles `reader` has read in `month`.
+pub fn used(conn: &mut DbConnection, reader: &str, month: &str) -> QueryResult<i64> {
+    meter_reads::table
+        .filter(meter_reads::reader.eq(reader))
+        .filter(meter_reads::month.eq(month))
+        .count()
+        .get_result(conn)
+}
+
+/// Counts a read if the reader is still under `limit` this month, atomically:
+/// concurrent reads by one reader (on any node) cannot pass the limit.
+/// Returns whether the article is counted for the reader afterwards.
+pub fn count_read(
+    conn: &mut DbConnection,
+    reader: &str,
+    month: &str,
+    article_id: i64,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        if let DbConnection::Postgres(pg) = conn {
+            // Serialises this reader's meter across connections and nodes;
+            // SQLite serialises writers already.
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind::<Text, _>(reader)
+                .execute(pg)?;
+        }
+        diesel::sql_query(
+            "INSERT INTO meter_reads (reader, month, article_id, read_at) \
+             SELECT $1, $2, $3, $4 \
+             WHERE (SELECT COUNT(*) FROM meter_reads WHERE reader = $1 AND month = $2) < $5 \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind::<Text, _>(reader)
+        .bind::<Text, _>(month)
+        .bind::<BigInt, _>(article_id)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .execute(conn)?;
+        Ok(state(conn, reader, month, article_id)?.1)
+    })
+}
+
+/// Adds what one reader read in `month` to another's meter (an anonymous
+/// meter joining the account that just signed in).
+pub fn merge(conn: &mut DbConnection, from: &str, into: &str, month: &str) -> QueryResult<usize> {
+    diesel::sql_query(
+        "INSERT INTO meter_reads (reader, month, article_id, read_at) \
+         SELECT $1, month, article_id, read_at FROM meter_reads WHERE reader = $2 AND month = $3 \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(into)
+    .bind::<Text, _>(from)
+    .bind::<Text, _>(month)
+    .execute(conn)
+}
