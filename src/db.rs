@@ -6,6 +6,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod login_failures;
 pub mod meter;
+pub mod plans;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod users;

@@ -29,6 +29,7 @@ and `If-None-Match` is answered with 304. Every response has an `X-Request-Id`."
         (name = "authors", description = "The people in the bylines."),
         (name = "sources", description = "The foreign outlets whose articles we translate."),
         (name = "newsroom", description = "Writing, scheduling and publishing articles (editors)."),
+        (name = "subscriptions", description = "Plans (and, soon, subscriptions)."),
         (name = "administration", description = "Accounts and the audit trail (admins)."),
         (name = "accounts", description = "Registration, login, tokens and one's own account."),
         (name = "operations", description = "Health, metrics and this document.")

@@ -5,10 +5,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::articles::{ArticleCard, ArticleRow, NamedRef};
-use crate::db::{audit, catalogue, users};
+use crate::db::{audit, catalogue, plans, users};
 use crate::domain::account::Role;
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
 use crate::domain::paywall::{Access, AccessReason};
+use crate::domain::plan::BillingInterval;
 
 fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
@@ -279,6 +280,9 @@ pub struct Article {
     pub body: ArticleBody,
     /// The paywall's decision for this reader.
     pub access: AccessInfo,
+    /// Present when `access.full` is false: the plans and what to do next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paywall: Option<Paywall>,
 }
 
 impl Article {
@@ -308,6 +312,7 @@ impl Article {
                 reason: access.reason,
                 meter,
             },
+            paywall: None,
         }
     }
 }
@@ -634,3 +639,102 @@ list_type!(
     /// A page of the audit trail, newest first.
     AuditList of AuditEvent
 );
+
+/// A subscription plan.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Plan {
+    /// Stable identifier, e.g. `monthly`.
+    #[schema(example = "monthly")]
+    pub code: String,
+    /// Display name.
+    #[schema(example = "Monthly")]
+    pub name: String,
+    /// The price in minor units of `currency` (cents for USD).
+    #[schema(example = 290, minimum = 0)]
+    pub price_minor: i64,
+    /// ISO 4217 currency code.
+    #[schema(example = "USD")]
+    pub currency: String,
+    /// How often it renews.
+    pub interval: BillingInterval,
+    /// Whether new subscriptions may choose it.
+    pub active: bool,
+}
+
+impl From<plans::Plan> for Plan {
+    fn from(plan: plans::Plan) -> Self {
+        Self {
+            code: plan.code,
+            name: plan.name,
+            price_minor: plan.price_minor,
+            currency: plan.currency,
+            interval: plan.billing_interval,
+            active: plan.active,
+        }
+    }
+}
+
+list_type!(
+    /// Plans, cheapest first.
+    PlanList of Plan
+);
+
+/// What a reader who may not read the whole article can do next.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Paywall {
+    /// For people.
+    #[schema(example = "You've reached your monthly limit of free articles.")]
+    pub message: String,
+    /// The plans on offer.
+    pub plans: Vec<Plan>,
+    /// Next steps, in order of preference.
+    pub actions: Vec<PaywallAction>,
+}
+
+/// One next step past the paywall.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PaywallAction {
+    /// `log_in`, `register` or `subscribe`.
+    #[schema(example = "subscribe")]
+    pub kind: &'static str,
+    /// The HTTP method of the endpoint.
+    #[schema(example = "GET")]
+    pub method: &'static str,
+    /// The endpoint.
+    #[schema(example = "/api/v1/plans")]
+    pub href: &'static str,
+}
+
+impl Paywall {
+    /// The paywall for a reader refused for `reason`; `signed_in` decides
+    /// whether logging in is still a step.
+    pub fn new(reason: AccessReason, signed_in: bool, plans: Vec<Plan>) -> Self {
+        let message = match reason {
+            AccessReason::LimitReached => "You've reached your monthly limit of free articles.",
+            _ => "This article is for subscribers.",
+        };
+        let mut actions = Vec::new();
+        if !signed_in {
+            actions.push(PaywallAction {
+                kind: "log_in",
+                method: "POST",
+                href: "/api/v1/auth/login",
+            });
+            actions.push(PaywallAction {
+                kind: "register",
+                method: "POST",
+                href: "/api/v1/auth/register",
+            });
+        }
+        actions.push(PaywallAction {
+            kind: "subscribe",
+            method: "GET",
+            href: "/api/v1/plans",
+        });
+        Self {
+            message: message.into(),
+            plans,
+            actions,
+        }
+    }
+}

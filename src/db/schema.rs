@@ -183,3 +183,17 @@ diesel::table! {
         read_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    plans (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        price_minor -> BigInt,
+        currency -> Text,
+        billing_interval -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

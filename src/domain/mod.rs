@@ -65,4 +65,5 @@ pub mod article;
 pub mod cursor;
 pub mod markdown;
 pub mod paywall;
+pub mod plan;
 pub mod slug;

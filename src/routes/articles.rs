@@ -10,7 +10,7 @@ use super::{MAX_SLUG_LEN, Query, decode_cursor, page_limit, private_json, public
 use crate::app::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey, Shelf};
-use crate::db::{DbConnection, meter};
+use crate::db::{DbConnection, meter, plans};
 use crate::domain::account::Role;
 use crate::domain::article::AccessLevel;
 use crate::domain::article::{ArticleKind, ArticleStatus};
@@ -19,7 +19,7 @@ use crate::domain::paywall::{self, Access, MeterState, Reader};
 use crate::error::{ApiError, FieldError};
 use crate::openapi::{BadRequest, Forbidden, InvalidToken, NotFound, Unavailable};
 use crate::routes::newsroom::load_editor_view;
-use crate::views::{Article, ArticleList, ArticleSummary, ListMeta, MeterView};
+use crate::views::{self, Article, ArticleList, ArticleSummary, ListMeta, MeterView, Paywall};
 
 /// Filters and pagination for the article list; filters combine with AND.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -291,15 +291,25 @@ pub async fn get_article(
                     let level = row.summary.access_level;
                     let (access, view) =
                         read_through_meter(conn, level, row.summary.id, kind, &key, limit, now)?;
-                    Ok((row, card, access, view))
+                    let offer = if access.full {
+                        None
+                    } else {
+                        Some(plans::list(conn, false)?)
+                    };
+                    Ok((row, card, access, view, offer))
                 }
                 None => Err(article_db::find_redirect(conn, &slug, now)?),
             })
         })
         .await?;
     match found {
-        Ok((row, card, access, view)) => {
-            let mut response = private_json(&req, &Article::new(row, card, access, view))?;
+        Ok((row, card, access, view, offer)) => {
+            let mut article = Article::new(row, card, access, view);
+            article.paywall = offer.map(|plans| {
+                let plans = plans.into_iter().map(views::Plan::from).collect();
+                Paywall::new(access.reason, kind != Reader::Anonymous, plans)
+            });
+            let mut response = private_json(&req, &article)?;
             if let Some(token) = meter.token_to_return
                 && let Ok(value) = header::HeaderValue::from_str(&token)
             {

@@ -9,6 +9,7 @@ pub mod curation;
 pub mod health;
 pub mod me;
 pub mod newsroom;
+pub mod plans;
 pub mod sources;
 pub mod topics;
 
@@ -69,7 +70,10 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(curation::delete_source)
         .service(admin::list_users)
         .service(admin::update_user)
-        .service(admin::list_audit);
+        .service(admin::list_audit)
+        .service(plans::list_plans)
+        .service(plans::create_plan)
+        .service(plans::update_plan);
 }
 
 /// Longest slug accepted in a filter or a path.

@@ -291,3 +291,121 @@ async fn no_list_carries_a_body() {
         );
     }
 }
+
+#[actix_web::test]
+async fn plans_are_data_admins_manage() {
+    let app = TestApp::spawn().await;
+    let plans = app.get("/api/v1/plans").await;
+    assert_eq!(plans.status, 200);
+    assert!(plans.header("cache-control").unwrap().starts_with("public"));
+    let plans = plans.json();
+    let offer: Vec<(String, i64, String, String)> = plans["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_owned(),
+                p["price_minor"].as_i64().unwrap(),
+                p["currency"].as_str().unwrap().to_owned(),
+                p["interval"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        offer,
+        [
+            ("monthly".into(), 290, "USD".into(), "month".into()),
+            ("yearly".into(), 1990, "USD".into(), "year".into())
+        ]
+    );
+
+    let admin = app
+        .token_with_role("root@newsdesk.example", Role::Admin)
+        .await;
+    let editor = app.token_with_role("ed@example.com", Role::Editor).await;
+    let student = json!({"code": "student", "name": "Student", "price_minor": 99, "currency": "USD", "interval": "month"});
+    app.send_as(Method::POST, "/api/v1/admin/plans", &student, &editor)
+        .await
+        .assert_problem(403, "forbidden");
+    let created = app
+        .send_as(Method::POST, "/api/v1/admin/plans", &student, &admin)
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    app.send_as(Method::POST, "/api/v1/admin/plans", &student, &admin)
+        .await
+        .assert_problem(409, "code_taken");
+    let bad = json!({"code": "Bad Code", "name": "", "price_minor": -1, "currency": "usd", "interval": "month"});
+    let problem = app
+        .send_as(Method::POST, "/api/v1/admin/plans", &bad, &admin)
+        .await
+        .assert_problem(400, "validation_failed");
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 4);
+
+    let listed = app.get("/api/v1/plans").await.json();
+    assert_eq!(listed["data"][0]["code"], "student", "cheapest first");
+    let off = app
+        .send_as(
+            Method::PATCH,
+            "/api/v1/admin/plans/student",
+            &json!({"active": false}),
+            &admin,
+        )
+        .await;
+    assert_eq!(off.json()["active"], false);
+    let listed = app.get("/api/v1/plans").await.json();
+    assert_eq!(
+        listed["data"].as_array().unwrap().len(),
+        2,
+        "inactive plans are not offered"
+    );
+}
+
+#[actix_web::test]
+async fn a_refused_reader_is_shown_the_plans_and_the_next_steps() {
+    let app = TestApp::spawn_with(|config| config.free_articles_anonymous = 0).await;
+    ArticleBuilder::new("metered-one")
+        .access(AccessLevel::Metered)
+        .insert(&app);
+    ArticleBuilder::new("free-one").insert(&app);
+
+    let refused = app.read_anonymously("metered-one", None).await.json();
+    assert_eq!(refused["access"]["full"], false);
+    let paywall = &refused["paywall"];
+    assert_eq!(
+        paywall["message"],
+        "You've reached your monthly limit of free articles."
+    );
+    assert_eq!(paywall["plans"].as_array().unwrap().len(), 2);
+    let steps: Vec<&str> = paywall["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["log_in", "register", "subscribe"]);
+
+    let session = app.register("ana@example.com").await;
+    let token = session["access_token"].as_str().unwrap();
+    ArticleBuilder::new("premium-one")
+        .access(AccessLevel::Premium)
+        .insert(&app);
+    let premium = app
+        .get_as("/api/v1/articles/premium-one", token)
+        .await
+        .json();
+    let steps: Vec<&str> = premium["paywall"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        ["subscribe"],
+        "a signed-in reader only needs to subscribe"
+    );
+
+    let free = app.read_anonymously("free-one", None).await.json();
+    assert!(free.get("paywall").is_none());
+}
