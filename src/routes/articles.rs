@@ -405,7 +405,13 @@ fn read_through_meter(
         return Ok((paywall::decide(level, reader, nothing).access, None));
     }
     let month = paywall::month_of(now);
-    let (mut used, already_read) = meter::state(conn, key, &month, article_id)?;
+    // Only a metered article needs to know whether it was read before; for
+    // the others the meter is shown but never consulted.
+    let (mut used, already_read) = if level == AccessLevel::Metered {
+        meter::state(conn, key, &month, article_id)?
+    } else {
+        (meter::used(conn, key, &month)?, false)
+    };
     let state = MeterState {
         limit: limit_u32,
         used: u32::try_from(used).unwrap_or(u32::MAX),
