@@ -242,7 +242,8 @@ impl RouteTable {
 
     /// The methods a path accepts; empty when no route has this path.
     pub fn allowed_methods(&self, path: &str) -> Vec<Method> {
-        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        // Only the leading slash goes: a trailing one is another path (404).
+        let parts: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
         self.routes
             .iter()
             .filter(|(segments, _)| {
@@ -275,6 +276,8 @@ mod tests {
         );
         assert!(table.allowed_methods("/api/v1/nothing").is_empty());
         assert!(table.allowed_methods("/api/v1/articles/a/b").is_empty());
+        assert!(table.allowed_methods("/api/v1/articles/a/").is_empty());
+        assert!(table.allowed_methods("/health/live/").is_empty());
     }
 
     #[test]
