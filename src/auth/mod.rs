@@ -6,5 +6,6 @@ pub mod jwt;
 pub mod meter_token;
 pub mod password;
 pub mod tokens;
+pub mod webhook_signature;
 
 pub use extract::{AuthUser, MaybeAuthUser};

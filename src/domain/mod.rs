@@ -67,3 +67,4 @@ pub mod markdown;
 pub mod paywall;
 pub mod plan;
 pub mod slug;
+pub mod subscription;
