@@ -168,7 +168,9 @@ fn cors(origins: &[String]) -> Cors {
         ])
         .expose_headers([
             "etag",
+            "idempotent-replayed",
             "link",
+            "location",
             "retry-after",
             "x-request-id",
             "x-meter-token",

@@ -96,6 +96,25 @@ pub enum Environment {
     Production,
 }
 
+/// Who takes the money for subscriptions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentProvider {
+    /// Activates at once and charges nothing: development and the demo.
+    Test,
+    /// A payment processor that confirms payments through `POST /webhooks/payments`.
+    Webhook,
+}
+
+impl PaymentProvider {
+    /// The name stored with subscriptions and shown to readers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Test => "test",
+            Self::Webhook => "webhook",
+        }
+    }
+}
+
 /// The example `JWT_SECRET` from `.env.example`, refused outside development.
 pub const EXAMPLE_JWT_SECRET: &str = "change-me-to-at-least-32-random-bytes-of-secret";
 
@@ -104,6 +123,11 @@ pub const EXAMPLE_JWT_SECRET: &str = "change-me-to-at-least-32-random-bytes-of-s
 pub struct Secret(Vec<u8>);
 
 impl Secret {
+    /// A secret holding `bytes`.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(bytes.into())
+    }
+
     /// The secret's bytes.
     pub fn expose(&self) -> &[u8] {
         &self.0
@@ -149,6 +173,12 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     /// `SHUTDOWN_TIMEOUT_SECS`: how long in-flight requests may finish after SIGTERM.
     pub shutdown_timeout: Duration,
+    /// `PAYMENT_PROVIDER`: `test` or `webhook`.
+    pub payment_provider: PaymentProvider,
+    /// `PAYMENT_WEBHOOK_SECRET`: verifies the processor's webhook signatures.
+    pub payment_webhook_secret: Option<Secret>,
+    /// `PAST_DUE_GRACE_DAYS`: access kept after a failed or overdue payment.
+    pub past_due_grace_days: u32,
 }
 
 /// A configuration variable that could not be used.
@@ -162,6 +192,11 @@ pub struct ConfigError {
 }
 
 impl Config {
+    /// How long a subscriber keeps access after a failed or overdue payment.
+    pub fn past_due_grace(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.past_due_grace_days))
+    }
+
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -237,7 +272,49 @@ impl Config {
             parse_in_range(get("FREE_ARTICLES_PER_MONTH_ANONYMOUS"), 3, 0..=1000)
                 .map_err(|m| fail("FREE_ARTICLES_PER_MONTH_ANONYMOUS", m))?;
 
+        let payment_provider = match (
+            get("PAYMENT_PROVIDER").as_deref().map(str::trim),
+            environment,
+        ) {
+            (Some("test"), _) | (None, Environment::Development) => PaymentProvider::Test,
+            (Some("webhook"), _) => PaymentProvider::Webhook,
+            (None, Environment::Production) => {
+                return Err(fail(
+                    "PAYMENT_PROVIDER",
+                    "must be set in production: `webhook`, or `test` to give subscriptions away"
+                        .into(),
+                ));
+            }
+            (Some(other), _) => {
+                return Err(fail(
+                    "PAYMENT_PROVIDER",
+                    format!("expected `test` or `webhook`, got `{other}`"),
+                ));
+            }
+        };
+        let payment_webhook_secret = match get("PAYMENT_WEBHOOK_SECRET") {
+            Some(secret) if secret.len() < 16 => {
+                return Err(fail(
+                    "PAYMENT_WEBHOOK_SECRET",
+                    format!("must be at least 16 bytes, got {}", secret.len()),
+                ));
+            }
+            Some(secret) => Some(Secret(secret.into_bytes())),
+            None if payment_provider == PaymentProvider::Webhook => {
+                return Err(fail(
+                    "PAYMENT_WEBHOOK_SECRET",
+                    "must be set when PAYMENT_PROVIDER=webhook".into(),
+                ));
+            }
+            None => None,
+        };
+        let past_due_grace_days = parse_in_range(get("PAST_DUE_GRACE_DAYS"), 7, 0..=60)
+            .map_err(|m| fail("PAST_DUE_GRACE_DAYS", m))?;
+
         Ok(Self {
+            payment_provider,
+            payment_webhook_secret,
+            past_due_grace_days,
             environment,
             free_articles,
             free_articles_anonymous,
@@ -398,6 +475,8 @@ mod tests {
             ("REFRESH_TOKEN_TTL", "forever"),
             ("FREE_ARTICLES_PER_MONTH", "many"),
             ("FREE_ARTICLES_PER_MONTH_ANONYMOUS", "-3"),
+            ("PAYMENT_PROVIDER", "stripe"),
+            ("PAST_DUE_GRACE_DAYS", "365"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");
@@ -421,9 +500,39 @@ mod tests {
             "fine in development"
         );
         let real = "a-real-secret-of-more-than-32-bytes-0123";
-        let cfg = config(&[("APP_ENV", "production"), ("JWT_SECRET", real)]).unwrap();
+        let cfg = config(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", real),
+            ("PAYMENT_PROVIDER", "test"),
+        ])
+        .unwrap();
         assert_eq!(cfg.jwt_secret.expose(), real.as_bytes());
         assert!(!format!("{cfg:?}").contains(real));
+    }
+
+    #[test]
+    fn payments_default_to_the_test_provider_only_in_development() {
+        let dev = config(&[]).unwrap();
+        assert_eq!(dev.payment_provider, PaymentProvider::Test);
+        assert_eq!(dev.past_due_grace_days, 7);
+        let real = "a-real-secret-of-more-than-32-bytes-0123";
+        let prod = config(&[("APP_ENV", "production"), ("JWT_SECRET", real)]).unwrap_err();
+        assert_eq!(prod.var, "PAYMENT_PROVIDER");
+        let no_secret = config(&[("PAYMENT_PROVIDER", "webhook")]).unwrap_err();
+        assert_eq!(no_secret.var, "PAYMENT_WEBHOOK_SECRET");
+        let short = config(&[
+            ("PAYMENT_PROVIDER", "webhook"),
+            ("PAYMENT_WEBHOOK_SECRET", "short"),
+        ])
+        .unwrap_err();
+        assert_eq!(short.var, "PAYMENT_WEBHOOK_SECRET");
+        let webhook = config(&[
+            ("PAYMENT_PROVIDER", "webhook"),
+            ("PAYMENT_WEBHOOK_SECRET", "whsec-0123456789abcdef"),
+        ])
+        .unwrap();
+        assert_eq!(webhook.payment_provider, PaymentProvider::Webhook);
+        assert!(!format!("{webhook:?}").contains("whsec-0123456789abcdef"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod meter;
 pub mod plans;
 pub mod refresh_tokens;
 pub mod schema;
+pub mod subscriptions;
 pub mod users;
 
 use std::time::Duration;

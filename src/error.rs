@@ -77,6 +77,12 @@ pub enum ApiError {
     /// The request conflicts with the current state; the code says how.
     #[error("conflict: {1}")]
     Conflict(&'static str, String),
+    /// The request is well-formed but cannot be processed as sent; the code says why.
+    #[error("unprocessable: {1}")]
+    Unprocessable(&'static str, String),
+    /// A webhook whose signature is missing, malformed, stale or wrong.
+    #[error("invalid signature: {0}")]
+    InvalidSignature(String),
     /// `If-Match` named a representation that is no longer current.
     #[error("precondition failed")]
     PreconditionFailed,
@@ -145,7 +151,8 @@ impl ApiError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::AccountDisabled => "account_disabled",
             Self::Forbidden => "forbidden",
-            Self::Conflict(code, _) => code,
+            Self::Conflict(code, _) | Self::Unprocessable(code, _) => code,
+            Self::InvalidSignature(_) => "invalid_signature",
             Self::TooManyRequests(_) => "too_many_requests",
             Self::PreconditionFailed => "precondition_failed",
             Self::Unavailable(_) => "service_unavailable",
@@ -180,7 +187,8 @@ impl ApiError {
             Self::InvalidCredentials => "The email or the password is wrong.".into(),
             Self::AccountDisabled => "This account has been disabled.".into(),
             Self::Forbidden => "Your role does not allow this.".into(),
-            Self::Conflict(_, detail) => detail.clone(),
+            Self::Conflict(_, detail) | Self::Unprocessable(_, detail) => detail.clone(),
+            Self::InvalidSignature(why) => format!("The webhook signature was refused: {why}."),
             Self::TooManyRequests(secs) => {
                 format!("Too many attempts; retry in {secs} seconds.")
             }
@@ -230,9 +238,11 @@ impl ResponseError for ApiError {
             }
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unauthenticated | Self::InvalidToken(_) | Self::InvalidCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::Unauthenticated
+            | Self::InvalidToken(_)
+            | Self::InvalidCredentials
+            | Self::InvalidSignature(_) => StatusCode::UNAUTHORIZED,
+            Self::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::AccountDisabled | Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Conflict(..) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,

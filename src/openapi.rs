@@ -29,7 +29,7 @@ and `If-None-Match` is answered with 304. Every response has an `X-Request-Id`."
         (name = "authors", description = "The people in the bylines."),
         (name = "sources", description = "The foreign outlets whose articles we translate."),
         (name = "newsroom", description = "Writing, scheduling and publishing articles (editors)."),
-        (name = "subscriptions", description = "Plans (and, soon, subscriptions)."),
+        (name = "subscriptions", description = "Plans, a reader's subscription, and the payment processor's webhook."),
         (name = "administration", description = "Accounts and the audit trail (admins)."),
         (name = "accounts", description = "Registration, login, tokens and one's own account."),
         (name = "operations", description = "Health, metrics and this document.")
@@ -48,7 +48,9 @@ and `If-None-Match` is answered with 304. Every response has an `X-Request-Id`."
             TooManyRequests,
             PayloadTooLarge,
             UnsupportedMediaType,
-            PreconditionFailed
+            PreconditionFailed,
+            Unprocessable,
+            InvalidSignature
         )
     )
 )]
@@ -253,3 +255,34 @@ pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
     })
 )]
 pub struct PreconditionFailed(#[allow(dead_code)] Problem);
+
+/// The request is well-formed but cannot be processed as sent: an
+/// `Idempotency-Key` already used with a different body
+/// (`idempotency_key_reused`).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Unprocessable Entity",
+        "status": 422,
+        "detail": "This Idempotency-Key was used with a different request; use a new key for a new request.",
+        "code": "idempotency_key_reused"
+    })
+)]
+pub struct Unprocessable(#[allow(dead_code)] Problem);
+
+/// The `Webhook-Signature` header is missing, malformed, more than five
+/// minutes old, or matches no signature of the body.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "The webhook signature was refused: no signature matches the body.",
+        "code": "invalid_signature"
+    })
+)]
+pub struct InvalidSignature(#[allow(dead_code)] Problem);

@@ -5,11 +5,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::articles::{ArticleCard, ArticleRow, NamedRef};
-use crate::db::{audit, catalogue, plans, users};
+use crate::db::{audit, catalogue, plans, subscriptions, users};
 use crate::domain::account::Role;
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
 use crate::domain::paywall::{Access, AccessReason};
 use crate::domain::plan::BillingInterval;
+use crate::domain::subscription::SubscriptionStatus;
 
 fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
@@ -728,8 +729,8 @@ impl Paywall {
         }
         actions.push(PaywallAction {
             kind: "subscribe",
-            method: "GET",
-            href: "/api/v1/plans",
+            method: "POST",
+            href: "/api/v1/me/subscription",
         });
         Self {
             message: message.into(),
@@ -737,4 +738,107 @@ impl Paywall {
             actions,
         }
     }
+}
+
+/// A reader's subscription.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "sub_5f0c2a9e8b7d4c1e9a3f6b2d8c4e1a7f",
+    "plan": {"code": "monthly", "name": "Monthly", "price_minor": 290, "currency": "USD", "interval": "month", "active": true},
+    "status": "active",
+    "provider": "test",
+    "full_access": true,
+    "current_period_start": "2026-11-29T10:00:00Z",
+    "current_period_end": "2026-12-29T10:00:00Z",
+    "cancel_at_period_end": false,
+    "grace_until": null,
+    "canceled_at": null,
+    "created_at": "2026-11-29T10:00:00Z"
+}))]
+pub struct Subscription {
+    /// The subscription's id, as the payment processor knows it too.
+    #[schema(example = "sub_5f0c2a9e8b7d4c1e9a3f6b2d8c4e1a7f")]
+    pub id: String,
+    /// The plan subscribed to.
+    pub plan: Plan,
+    /// Where it stands now: `incomplete` (awaiting the first payment),
+    /// `active`, `past_due` (a payment failed; access continues until
+    /// `grace_until`), `canceled` (access until `current_period_end`, no
+    /// renewal) or `expired`.
+    pub status: SubscriptionStatus,
+    /// Who takes the payments: `test` (charges nothing) or `webhook` (a payment processor).
+    #[schema(example = "test")]
+    pub provider: String,
+    /// Whether the subscriber reads every article whole right now.
+    pub full_access: bool,
+    /// Start of the paid period (RFC 3339, UTC); null until the first payment.
+    pub current_period_start: Option<DateTime<Utc>>,
+    /// End of the paid period: renewal is due, or access ends if canceled.
+    pub current_period_end: Option<DateTime<Utc>>,
+    /// Canceled: it will not renew, and access ends with the period.
+    pub cancel_at_period_end: bool,
+    /// While `past_due`: when access ends unless a payment succeeds.
+    pub grace_until: Option<DateTime<Utc>>,
+    /// When it was first canceled.
+    pub canceled_at: Option<DateTime<Utc>>,
+    /// When it was started.
+    pub created_at: DateTime<Utc>,
+    /// On the answer to starting a subscription only: what happened to the payment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentNote>,
+}
+
+/// What starting a subscription did about payment.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PaymentNote {
+    /// Whether money was taken by this request.
+    pub charged: bool,
+    /// For people.
+    #[schema(example = "Test mode: activated at once; nothing was charged.")]
+    pub message: String,
+}
+
+impl Subscription {
+    /// The view of `row` (of `plan`) at instant `now`.
+    pub fn new(
+        row: subscriptions::Subscription,
+        plan: plans::Plan,
+        now: NaiveDateTime,
+        grace: chrono::Duration,
+    ) -> Self {
+        let status = row.terms().status_at(now, grace);
+        Self {
+            id: row.public_id,
+            plan: Plan::from(plan),
+            status,
+            provider: row.provider,
+            full_access: status.gives_access(),
+            current_period_start: row.current_period_start.map(utc),
+            current_period_end: row.current_period_end.map(utc),
+            cancel_at_period_end: row.cancel_at_period_end,
+            grace_until: row
+                .grace_until
+                .filter(|_| status == SubscriptionStatus::PastDue)
+                .map(utc),
+            canceled_at: row.canceled_at.map(utc),
+            created_at: utc(row.created_at),
+            payment: None,
+        }
+    }
+}
+
+/// The acknowledgement of a payment event.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct WebhookReceipt {
+    /// The event's id.
+    #[schema(example = "evt_7d1b9c2e")]
+    pub event_id: String,
+    /// `applied` (the subscription changed), `ignored` (nothing to change:
+    /// stale, out of order, unknown subscription or event type; see
+    /// `detail`) or `duplicate` (this event was processed before).
+    #[schema(example = "applied")]
+    pub outcome: &'static str,
+    /// Why it was ignored, for the processor's logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }

@@ -10,7 +10,7 @@ use super::{MAX_SLUG_LEN, Query, decode_cursor, page_limit, private_json, public
 use crate::app::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey, Shelf};
-use crate::db::{DbConnection, meter, plans};
+use crate::db::{DbConnection, meter, plans, subscriptions};
 use crate::domain::account::Role;
 use crate::domain::article::AccessLevel;
 use crate::domain::article::{ArticleKind, ArticleStatus};
@@ -278,7 +278,8 @@ pub async fn get_article(
             .json(article));
     }
     let meter = MeterIdentity::of(&state, &req, reader.0.as_ref())?;
-    let (kind, key) = (meter.reader, meter.key.clone());
+    let (mut kind, key, user_id) = (meter.reader, meter.key.clone(), meter.user_id);
+    let grace = state.config.past_due_grace();
     let limit = i64::from(match kind {
         Reader::Anonymous => state.config.free_articles_anonymous,
         _ => state.config.free_articles,
@@ -289,6 +290,13 @@ pub async fn get_article(
             Ok(match article_db::find_public(conn, &slug, now)? {
                 Some((row, card)) => {
                     let level = row.summary.access_level;
+                    if let Some(id) = user_id.filter(|_| kind == Reader::Registered)
+                        && level != AccessLevel::Free
+                        && subscriptions::latest_terms(conn, id)?
+                            .is_some_and(|terms| terms.gives_access_at(now, grace))
+                    {
+                        kind = Reader::Subscriber;
+                    }
                     let (access, view) =
                         read_through_meter(conn, level, row.summary.id, kind, &key, limit, now)?;
                     let offer = if access.full {
@@ -336,6 +344,8 @@ pub struct MeterIdentity {
     pub key: String,
     /// The token to send back to an anonymous reader (theirs, or a new one).
     pub token_to_return: Option<String>,
+    /// The signed-in user, whose subscription may lift the meter.
+    pub user_id: Option<i64>,
 }
 
 impl MeterIdentity {
@@ -356,6 +366,7 @@ impl MeterIdentity {
                 reader,
                 key: format!("user:{}", user.id),
                 token_to_return: None,
+                user_id: Some(user.id),
             });
         }
         let presented = req
@@ -379,6 +390,7 @@ impl MeterIdentity {
             reader: Reader::Anonymous,
             key: format!("anon:{id}"),
             token_to_return: Some(token),
+            user_id: None,
         })
     }
 }

@@ -11,7 +11,9 @@ pub mod me;
 pub mod newsroom;
 pub mod plans;
 pub mod sources;
+pub mod subscriptions;
 pub mod topics;
+pub mod webhooks;
 
 use std::future::{Ready, ready};
 
@@ -73,7 +75,12 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(admin::list_audit)
         .service(plans::list_plans)
         .service(plans::create_plan)
-        .service(plans::update_plan);
+        .service(plans::update_plan)
+        .service(subscriptions::subscribe)
+        .service(subscriptions::get_my_subscription)
+        .service(subscriptions::cancel_subscription)
+        .service(subscriptions::resume_subscription)
+        .service(webhooks::payment_webhook);
 }
 
 /// Longest slug accepted in a filter or a path.

@@ -260,6 +260,17 @@ impl TestApp {
         self.send(method, path, &headers, Some(body.into())).await
     }
 
+    /// Any method with a raw body and these headers (content type included).
+    pub async fn send_body_with(
+        &self,
+        method: awc::http::Method,
+        path: &str,
+        body: impl Into<web::Bytes>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        self.send(method, path, headers, Some(body.into())).await
+    }
+
     async fn send(
         &self,
         method: awc::http::Method,

@@ -14,3 +14,4 @@ mod newsroom;
 mod operations;
 mod paywall;
 mod seeding;
+mod subscriptions;
