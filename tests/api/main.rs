@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod articles;
 mod builders;
+mod bypass;
 mod catalogue;
 mod harness;
 mod newsroom;
