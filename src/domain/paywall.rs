@@ -24,6 +24,13 @@ pub enum Reader {
     Subscriber,
     /// An editor or an admin.
     Staff,
+    /// A third party with an API key: never metered; `full_licence` (scope
+    /// `content:full`) reads metered and premium articles whole, otherwise
+    /// (`content:read`) they get previews.
+    Partner {
+        /// Whether the key carries the syndication licence.
+        full_licence: bool,
+    },
 }
 
 /// Why a reader gets (or does not get) the whole article.
@@ -42,6 +49,9 @@ pub enum AccessReason {
     LimitReached,
     /// The article is for subscribers only.
     Premium,
+    /// An API key's licence decides: whole with `content:full`, a preview
+    /// of metered and premium articles with `content:read`.
+    Licence,
 }
 
 /// The outcome of the paywall for one reader and one article.
@@ -98,6 +108,13 @@ pub fn decide(level: AccessLevel, reader: Reader, meter: MeterState) -> Decision
         (AccessLevel::Free, _) => whole(AccessReason::Free),
         (_, Reader::Staff) => whole(AccessReason::Staff),
         (_, Reader::Subscriber) => whole(AccessReason::Subscriber),
+        (_, Reader::Partner { full_licence: true }) => whole(AccessReason::Licence),
+        (
+            _,
+            Reader::Partner {
+                full_licence: false,
+            },
+        ) => preview(AccessReason::Licence),
         (AccessLevel::Premium, Reader::Anonymous | Reader::Registered) => {
             preview(AccessReason::Premium)
         }
@@ -145,11 +162,15 @@ pub fn resets_at(at: NaiveDateTime) -> NaiveDateTime {
 mod tests {
     use super::*;
 
-    const READERS: [Reader; 4] = [
+    const READERS: [Reader; 6] = [
         Reader::Anonymous,
         Reader::Registered,
         Reader::Subscriber,
         Reader::Staff,
+        Reader::Partner {
+            full_licence: false,
+        },
+        Reader::Partner { full_licence: true },
     ];
 
     fn meter(used: u32, already_read: bool) -> MeterState {
@@ -196,6 +217,31 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn partners_are_never_metered_and_their_licence_decides() {
+        for level in [AccessLevel::Metered, AccessLevel::Premium] {
+            for state in meter_states() {
+                assert_eq!(
+                    decide(level, Reader::Partner { full_licence: true }, state),
+                    whole(AccessReason::Licence)
+                );
+                assert_eq!(
+                    decide(
+                        level,
+                        Reader::Partner {
+                            full_licence: false
+                        },
+                        state
+                    ),
+                    preview(AccessReason::Licence)
+                );
+            }
+        }
+        assert!(!is_metered(Reader::Partner {
+            full_licence: false
+        }));
     }
 
     #[test]
