@@ -23,6 +23,7 @@ use crate::db::{Db, DbPool};
 use crate::error::{self, ApiError};
 use crate::metrics::{self, Metrics};
 use crate::openapi::{self as api_doc, ApiDoc};
+use crate::readership::ViewCounter;
 use crate::routes::{self, health};
 
 /// Where "now" comes from: the system clock, or a fixed instant in tests.
@@ -68,6 +69,8 @@ pub struct AppState {
     pub meter_keys: MeterKeys,
     /// The configuration.
     pub config: Arc<Config>,
+    /// Views counted in memory, written in batches.
+    pub views: Arc<ViewCounter>,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
             jwt: JwtKeys::new(config.jwt_secret.expose(), config.access_token_ttl)?,
             meter_keys: MeterKeys::new(config.jwt_secret.expose()),
             config: Arc::new(config),
+            views: Arc::new(ViewCounter::default()),
         })
     }
 }

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod login_failures;
 pub mod meter;
 pub mod plans;
+pub mod readership;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod subscriptions;

@@ -2,6 +2,9 @@
 
 use std::error::Error;
 
+use std::time::Duration;
+
+use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use tracing_subscriber::EnvFilter;
 
@@ -62,6 +65,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn Error + Send + Sync>> {
     let shutdown = config.shutdown_timeout.as_secs();
     let state =
         web::Data::new(AppState::new(config, pool, Clock::System).map_err(|e| e.to_string())?);
+    let state_for_run = state.clone();
     let mut server = HttpServer::new(move || build_app(state.clone()))
         .shutdown_timeout(shutdown)
         .bind(bind_addr)?;
@@ -69,7 +73,41 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn Error + Send + Sync>> {
         server = server.workers(workers);
     }
     tracing::info!(%bind_addr, "listening; Swagger UI at http://{bind_addr}/docs/");
-    server.run().await?;
+    run(server.run(), state_for_run).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often views counted in memory are written to the database.
+pub const VIEW_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Runs `server` to its end (a graceful stop lets in-flight requests
+/// finish), flushing counted views every [`VIEW_FLUSH_INTERVAL`] and once
+/// more after the last request, so a graceful shutdown loses no view.
+pub async fn run(server: Server, state: web::Data<AppState>) -> std::io::Result<()> {
+    let flusher = {
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            let mut tick = actix_web::rt::time::interval(VIEW_FLUSH_INTERVAL);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                flush_views(&state).await;
+            }
+        })
+    };
+    let result = server.await;
+    flusher.abort();
+    flush_views(&state).await;
+    result
+}
+
+/// Writes the views counted so far; on failure they stay counted in memory.
+pub async fn flush_views(state: &AppState) {
+    let views = state.views.clone();
+    match state.db.run(move |conn| Ok(views.flush(conn)?)).await {
+        Ok(0) => {}
+        Ok(written) => tracing::debug!(views = written, "views flushed"),
+        Err(e) => tracing::warn!(error = %e, "views not flushed; kept for the next attempt"),
+    }
 }

@@ -842,3 +842,38 @@ pub struct WebhookReceipt {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
+
+/// A topic whose readership is rising.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TrendingTopic {
+    /// The topic.
+    pub topic: TopicRef,
+    /// Views of its published articles in the last 24 hours.
+    #[schema(example = 1840, minimum = 0)]
+    pub views_24h: i64,
+    /// Views in the 7 days before that.
+    #[schema(example = 4200, minimum = 0)]
+    pub views_previous_7d: i64,
+    /// `views_24h / max(views_previous_7d / 7, 10)`: how many times its usual
+    /// daily readership the topic had today.
+    #[schema(example = 3.07)]
+    pub score: f64,
+}
+
+list_type!(
+    /// Topics rising in readership, highest score first.
+    TrendingTopicList of TrendingTopic
+);
+
+/// The front page in one response: summaries only, never a body.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Home {
+    /// THE LATEST: the newest published articles.
+    pub latest: Vec<ArticleSummary>,
+    /// FOCUS: the editors' picks, by rank.
+    pub focus: Vec<ArticleSummary>,
+    /// TRENDING TOPICS: topics rising in readership.
+    pub trending_topics: Vec<TrendingTopic>,
+    /// MOST READ: the most-read articles of the last 24 hours.
+    pub most_read: Vec<ArticleSummary>,
+}

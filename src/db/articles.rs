@@ -191,29 +191,14 @@ pub enum Shelf {
     Archived,
 }
 
-/// Articles on `shelf` matching `filter`, newest first (by publication time
-/// for published and scheduled ones, by creation time for the rest), after `after`.
-pub fn list(
-    conn: &mut DbConnection,
+/// The backend type of our combined connection.
+type Backend = <DbConnection as Connection>::Backend;
+
+/// `query` narrowed by every filter that is set.
+fn with_filter<'a, ST: 'a>(
+    mut query: articles::BoxedQuery<'a, Backend, ST>,
     filter: &ArticleFilter,
-    shelf: Shelf,
-    after: Option<PublishedKey>,
-    limit: i64,
-    now: NaiveDateTime,
-) -> QueryResult<ArticlePage> {
-    let mut query = articles::table
-        .select(ArticleSummaryRow::as_select())
-        .limit(limit + 1)
-        .into_boxed();
-    query = match shelf {
-        Shelf::Published => query.filter(is_public(now)),
-        Shelf::Scheduled => query
-            .filter(articles::status.eq(ArticleStatus::Published.as_str()))
-            .filter(articles::published_at.gt(now)),
-        Shelf::Draft => query.filter(articles::status.eq(ArticleStatus::Draft.as_str())),
-        Shelf::Archived => query.filter(articles::status.eq(ArticleStatus::Archived.as_str())),
-    };
-    let by_publication = matches!(shelf, Shelf::Published | Shelf::Scheduled);
+) -> articles::BoxedQuery<'a, Backend, ST> {
     if let Some(slug) = &filter.topic {
         query = query.filter(dsl::exists(
             article_topics::table
@@ -251,6 +236,33 @@ pub fn list(
     if let Some(at) = filter.published_before {
         query = query.filter(articles::published_at.lt(at));
     }
+    query
+}
+
+/// Articles on `shelf` matching `filter`, newest first (by publication time
+/// for published and scheduled ones, by creation time for the rest), after `after`.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &ArticleFilter,
+    shelf: Shelf,
+    after: Option<PublishedKey>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<ArticlePage> {
+    let mut query = articles::table
+        .select(ArticleSummaryRow::as_select())
+        .limit(limit + 1)
+        .into_boxed();
+    query = match shelf {
+        Shelf::Published => query.filter(is_public(now)),
+        Shelf::Scheduled => query
+            .filter(articles::status.eq(ArticleStatus::Published.as_str()))
+            .filter(articles::published_at.gt(now)),
+        Shelf::Draft => query.filter(articles::status.eq(ArticleStatus::Draft.as_str())),
+        Shelf::Archived => query.filter(articles::status.eq(ArticleStatus::Archived.as_str())),
+    };
+    let by_publication = matches!(shelf, Shelf::Published | Shelf::Scheduled);
+    query = with_filter(query, filter);
     if by_publication {
         query = query.order((articles::published_at.desc(), articles::id.desc()));
         if let Some(key) = after {
@@ -552,6 +564,28 @@ pub fn sync_id_sequences(conn: &mut DbConnection) -> QueryResult<()> {
         }
     }
     Ok(())
+}
+
+/// The FOCUS rail: featured public articles by rank (unranked ones last),
+/// then newest first.
+pub fn focus(
+    conn: &mut DbConnection,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<ArticleCard>> {
+    let rows: Vec<ArticleSummaryRow> = articles::table
+        .filter(is_public(now))
+        .filter(articles::featured.eq(true))
+        .order((
+            articles::featured_rank.is_null(),
+            articles::featured_rank.asc(),
+            articles::published_at.desc(),
+            articles::id.desc(),
+        ))
+        .limit(limit)
+        .select(ArticleSummaryRow::as_select())
+        .load(conn)?;
+    load_cards(conn, rows)
 }
 
 /// The article with this slug, whatever its status, with its card.

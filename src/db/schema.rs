@@ -240,3 +240,16 @@ diesel::table! {
 diesel::joinable!(subscriptions -> plans (plan_id));
 diesel::joinable!(subscriptions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(subscriptions, plans, users);
+
+diesel::table! {
+    article_views (article_id, hour) {
+        article_id -> BigInt,
+        hour -> Timestamp,
+        views -> Integer,
+    }
+}
+
+diesel::joinable!(article_views -> articles (article_id));
+diesel::allow_tables_to_appear_in_same_query!(article_views, articles);
+diesel::allow_tables_to_appear_in_same_query!(article_views, article_topics);
+diesel::allow_tables_to_appear_in_same_query!(article_views, topics);

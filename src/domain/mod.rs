@@ -66,5 +66,6 @@ pub mod cursor;
 pub mod markdown;
 pub mod paywall;
 pub mod plan;
+pub mod readership;
 pub mod slug;
 pub mod subscription;

@@ -10,7 +10,7 @@ use super::{MAX_SLUG_LEN, Query, decode_cursor, page_limit, private_json, public
 use crate::app::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey, Shelf};
-use crate::db::{DbConnection, meter, plans, subscriptions};
+use crate::db::{DbConnection, meter, plans, readership, subscriptions};
 use crate::domain::account::Role;
 use crate::domain::article::AccessLevel;
 use crate::domain::article::{ArticleKind, ArticleStatus};
@@ -59,6 +59,47 @@ pub struct ArticleListParams {
     /// ones (`scheduled` means published with a time still to come).
     #[param(inline)]
     pub status: Option<ArticleStatus>,
+    /// `latest` (the default: newest first, paginated) or `most_read` (most
+    /// views in `window` first; one page of up to `limit`, no cursor).
+    #[param(inline)]
+    pub sort: Option<ArticleSort>,
+    /// With `sort=most_read`: the readership window, `24h` (default), `7d` or `30d`.
+    #[param(inline)]
+    pub window: Option<ReadWindow>,
+}
+
+/// The order of the article list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ArticleSort {
+    /// Newest first.
+    Latest,
+    /// Most views in the window first.
+    MostRead,
+}
+
+/// How far back `most_read` counts views.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub enum ReadWindow {
+    /// The last 24 hours.
+    #[serde(rename = "24h")]
+    Day,
+    /// The last 7 days.
+    #[serde(rename = "7d")]
+    Week,
+    /// The last 30 days.
+    #[serde(rename = "30d")]
+    Month,
+}
+
+impl ReadWindow {
+    fn length(self) -> chrono::Duration {
+        match self {
+            Self::Day => chrono::Duration::hours(24),
+            Self::Week => chrono::Duration::days(7),
+            Self::Month => chrono::Duration::days(30),
+        }
+    }
 }
 
 impl ArticleListParams {
@@ -148,6 +189,10 @@ fn merge(errors: Vec<ApiError>) -> ApiError {
 /// combine with AND. Pagination is by keyset: pass `meta.next_cursor` back as
 /// `cursor` (the `Link: rel="next"` header carries the same URL). A walk stays
 /// free of duplicates and gaps while new articles are published.
+///
+/// `sort=most_read` ranks by views in `window` instead (every read of a
+/// published article counts; counts reach the ranking within seconds), with
+/// the same filters, as one page of up to `limit`.
 #[utoipa::path(
     tag = "articles",
     params(ArticleListParams),
@@ -181,8 +226,46 @@ pub async fn list_articles(
             .ok_or(ApiError::Unauthenticated)?
             .require(Role::Editor)?;
     }
+    let most_read = match (params.sort, params.window) {
+        (Some(ArticleSort::MostRead), window) => Some(window.unwrap_or(ReadWindow::Day)),
+        (_, Some(_)) => {
+            return Err(ApiError::field("window", "applies only to sort=most_read"));
+        }
+        _ => None,
+    };
+    if most_read.is_some() && (params.cursor.is_some() || params.status.is_some()) {
+        return Err(ApiError::field(
+            "sort",
+            "most_read is one page of published articles: no cursor, no status",
+        ));
+    }
     let (filter, after, limit) = params.into_filter()?;
     let now = state.clock.now();
+    if let Some(window) = most_read {
+        let ranked = state
+            .db
+            .run(move |conn| {
+                Ok(readership::most_read(
+                    conn,
+                    &filter,
+                    now - window.length(),
+                    limit,
+                    now,
+                )?)
+            })
+            .await?;
+        let list = ArticleList {
+            data: ranked
+                .into_iter()
+                .map(|(card, _)| ArticleSummary::from(card))
+                .collect(),
+            meta: ListMeta {
+                limit,
+                next_cursor: None,
+            },
+        };
+        return public_list(&req, &list, None);
+    }
     let page = state
         .db
         .run(move |conn| Ok(article_db::list(conn, &filter, shelf, after, limit, now)?))
@@ -312,6 +395,7 @@ pub async fn get_article(
         .await?;
     match found {
         Ok((row, card, access, view, offer)) => {
+            state.views.record(row.summary.id, now);
             let mut article = Article::new(row, card, access, view);
             article.paywall = offer.map(|plans| {
                 let plans = plans.into_iter().map(views::Plan::from).collect();

@@ -106,6 +106,17 @@ fn check(
     }
 }
 
+/// `/topics/trending` is a route: no topic may take that slug.
+fn refuse_route_name(slug: &str) -> Result<(), ApiError> {
+    if slug == "trending" {
+        return Err(ApiError::field(
+            "slug",
+            "`trending` is taken by /topics/trending; choose another",
+        ));
+    }
+    Ok(())
+}
+
 /// The slug to use for a new entry: the one given, or one made from the name.
 fn new_slug(given: Option<&str>, name: &str) -> Result<String, ApiError> {
     let slug = given
@@ -234,6 +245,7 @@ pub async fn create_topic(
     let topic = as_editor(&state, &user, move |conn, actor, now| {
         let name = body.name.as_deref().unwrap_or_default().trim();
         let slug = new_slug(body.slug.as_deref(), name)?;
+        refuse_route_name(&slug)?;
         let new = NewTopic {
             slug: &slug,
             name,
@@ -285,6 +297,7 @@ pub async fn update_topic(
 ) -> Result<HttpResponse, ApiError> {
     let (current, body) = (path.into_inner(), body.into_inner());
     user.require(Role::Editor)?;
+    body.slug.as_deref().map(refuse_route_name).transpose()?;
     check(
         body.slug.as_deref(),
         body.name.as_deref(),

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod authors;
 pub mod curation;
 pub mod health;
+pub mod home;
 pub mod me;
 pub mod newsroom;
 pub mod plans;
@@ -40,7 +41,9 @@ use crate::views::ListMeta;
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
     cfg.service(articles::list_articles)
         .service(articles::get_article)
+        .service(home::get_home)
         .service(topics::list_topics)
+        .service(home::get_trending_topics)
         .service(topics::get_topic)
         .service(authors::list_authors)
         .service(authors::get_author)

@@ -92,6 +92,10 @@ fn with_database_name(url: &str, name: &str) -> String {
 pub struct TestApp {
     pub address: String,
     pub pool: DbPool,
+    /// The state the server runs with (its view counter, its clock).
+    pub state: web::Data<AppState>,
+    handle: actix_web::dev::ServerHandle,
+    running: std::sync::Mutex<Option<actix_web::rt::task::JoinHandle<std::io::Result<()>>>>,
     client: awc::Client,
     _database: TestDatabase,
 }
@@ -185,21 +189,44 @@ impl TestApp {
         let state = web::Data::new(
             AppState::new(config, pool.clone(), Clock::System).expect("application state"),
         );
-        let server = HttpServer::new(move || build_app(state.clone()))
+        let app_state = state.clone();
+        let server = HttpServer::new(move || build_app(app_state.clone()))
             .workers(1)
             .disable_signals()
             .listen(listener)
             .expect("listen")
             .run();
-        actix_web::rt::spawn(server);
+        let handle = server.handle();
+        let running = actix_web::rt::spawn(newsdesk::server::run(server, state.clone()));
         Self {
             address,
             pool,
+            state,
+            handle,
+            running: std::sync::Mutex::new(Some(running)),
             client: awc::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .disable_redirects()
                 .finish(),
             _database: database,
+        }
+    }
+
+    /// Writes the views the server has counted in memory, as its flusher does.
+    pub async fn flush_views(&self) {
+        newsdesk::server::flush_views(&self.state).await;
+    }
+
+    /// Stops the server gracefully, as SIGTERM does, and waits until it has
+    /// finished (including its last flush).
+    pub async fn shut_down(&self) {
+        self.handle.stop(true).await;
+        let running = self.running.lock().expect("not poisoned").take();
+        if let Some(running) = running {
+            running
+                .await
+                .expect("the server task ends")
+                .expect("the server stops cleanly");
         }
     }
 

@@ -14,5 +14,6 @@ mod harness;
 mod newsroom;
 mod operations;
 mod paywall;
+mod readership;
 mod seeding;
 mod subscriptions;
