@@ -10,6 +10,7 @@ pub mod plans;
 pub mod readership;
 pub mod refresh_tokens;
 pub mod schema;
+pub mod search;
 pub mod subscriptions;
 pub mod users;
 

@@ -172,6 +172,13 @@ pub struct ArticleSummary {
     /// Minutes to read the whole body.
     #[schema(example = 5, minimum = 1)]
     pub reading_time_minutes: i32,
+    /// Search results only: an excerpt around the matched words, HTML-escaped,
+    /// with the matches in `<mark>`. Taken from the headline, the dek, and
+    /// the body only as far as everyone may read it (the preview of metered
+    /// and premium articles).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "…the icebreaker reached the <mark>harbour</mark> before dawn…")]
+    pub highlight: Option<String>,
 }
 
 impl From<ArticleCard> for ArticleSummary {
@@ -213,6 +220,7 @@ impl From<ArticleCard> for ArticleSummary {
             published_at: row.published_at.map(utc),
             updated_at: utc(row.updated_at),
             word_count: row.word_count,
+            highlight: None,
             reading_time_minutes: row.reading_time_minutes,
         }
     }

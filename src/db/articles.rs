@@ -191,6 +191,53 @@ pub enum Shelf {
     Archived,
 }
 
+/// The filters of [`ArticleFilter`] as SQL over `articles a`, for raw
+/// statements: eight parameters numbered from `$first`, each clause
+/// `($n IS NULL OR ...)` so one statement serves every combination. Bind
+/// them with [`bind_filter!`]. Parameters must first appear in ascending
+/// order (SQLite numbers them by first appearance).
+pub fn filter_sql(first: usize) -> String {
+    let n = |k: usize| first + k;
+    format!(
+        "AND (${0} IS NULL OR EXISTS (SELECT 1 FROM article_topics atp JOIN topics t ON t.id = atp.topic_id \
+              WHERE atp.article_id = a.id AND t.slug = ${0})) \
+         AND (${1} IS NULL OR EXISTS (SELECT 1 FROM article_authors aa JOIN authors au ON au.id = aa.author_id \
+              WHERE aa.article_id = a.id AND au.slug = ${1})) \
+         AND (${2} IS NULL OR a.original_source_id IN (SELECT id FROM sources WHERE slug = ${2})) \
+         AND (${3} IS NULL OR a.original_language = ${3}) \
+         AND (${4} IS NULL OR a.kind = ${4}) \
+         AND (${5} IS NULL OR a.featured = ${5}) \
+         AND (${6} IS NULL OR a.published_at > ${6}) \
+         AND (${7} IS NULL OR a.published_at < ${7})",
+        n(0),
+        n(1),
+        n(2),
+        n(3),
+        n(4),
+        n(5),
+        n(6),
+        n(7)
+    )
+}
+
+/// Binds the eight parameters of [`filter_sql`] to a raw query, in order.
+#[macro_export]
+macro_rules! bind_filter {
+    ($query:expr, $filter:expr) => {{
+        use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
+        let filter: &$crate::db::articles::ArticleFilter = $filter;
+        $query
+            .bind::<Nullable<Text>, _>(filter.topic.as_deref())
+            .bind::<Nullable<Text>, _>(filter.author.as_deref())
+            .bind::<Nullable<Text>, _>(filter.source.as_deref())
+            .bind::<Nullable<Text>, _>(filter.language.as_deref())
+            .bind::<Nullable<Text>, _>(filter.kind.map(|k| k.as_str()))
+            .bind::<Nullable<Bool>, _>(filter.featured)
+            .bind::<Nullable<Timestamp>, _>(filter.published_after)
+            .bind::<Nullable<Timestamp>, _>(filter.published_before)
+    }};
+}
+
 /// The backend type of our combined connection.
 type Backend = <DbConnection as Connection>::Backend;
 

@@ -4,11 +4,12 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Integer, Timestamp};
 
 use super::DbConnection;
-use super::articles::{ArticleCard, ArticleFilter, ArticleSummaryRow, load_cards};
+use super::articles::{ArticleCard, ArticleFilter, ArticleSummaryRow, filter_sql, load_cards};
 use super::schema::{articles as articles_table, topics};
+use crate::bind_filter;
 
 /// Adds a batch of counts (article, hour) → views, in one transaction.
 /// Views of an article deleted since they were counted are dropped.
@@ -50,37 +51,19 @@ pub fn most_read(
     limit: i64,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(ArticleCard, i64)>> {
-    // Each optional filter is `($n IS NULL OR ...)`, so one statement
-    // serves every combination. Parameters first appear in ascending
-    // order, as SQLite numbers them by first appearance.
-    let ranked: Vec<Ranked> = diesel::sql_query(
+    let sql = format!(
         "SELECT v.article_id AS id, SUM(v.views) AS views \
          FROM article_views v JOIN articles a ON a.id = v.article_id \
-         WHERE v.hour >= $1 AND a.status = 'published' AND a.published_at <= $2 \
-         AND ($3 IS NULL OR EXISTS (SELECT 1 FROM article_topics atp JOIN topics t ON t.id = atp.topic_id \
-              WHERE atp.article_id = a.id AND t.slug = $3)) \
-         AND ($4 IS NULL OR EXISTS (SELECT 1 FROM article_authors aa JOIN authors au ON au.id = aa.author_id \
-              WHERE aa.article_id = a.id AND au.slug = $4)) \
-         AND ($5 IS NULL OR a.original_source_id IN (SELECT id FROM sources WHERE slug = $5)) \
-         AND ($6 IS NULL OR a.original_language = $6) \
-         AND ($7 IS NULL OR a.kind = $7) \
-         AND ($8 IS NULL OR a.featured = $8) \
-         AND ($9 IS NULL OR a.published_at > $9) \
-         AND ($10 IS NULL OR a.published_at < $10) \
+         WHERE v.hour >= $1 AND a.status = 'published' AND a.published_at <= $2 {} \
          GROUP BY v.article_id ORDER BY views DESC, v.article_id DESC LIMIT $11",
-    )
-    .bind::<Timestamp, _>(since)
-    .bind::<Timestamp, _>(now)
-    .bind::<Nullable<Text>, _>(filter.topic.as_deref())
-    .bind::<Nullable<Text>, _>(filter.author.as_deref())
-    .bind::<Nullable<Text>, _>(filter.source.as_deref())
-    .bind::<Nullable<Text>, _>(filter.language.as_deref())
-    .bind::<Nullable<Text>, _>(filter.kind.map(|k| k.as_str()))
-    .bind::<Nullable<Bool>, _>(filter.featured)
-    .bind::<Nullable<Timestamp>, _>(filter.published_after)
-    .bind::<Nullable<Timestamp>, _>(filter.published_before)
-    .bind::<BigInt, _>(limit)
-    .load(conn)?;
+        filter_sql(3)
+    );
+    let query = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(since)
+        .bind::<Timestamp, _>(now);
+    let ranked: Vec<Ranked> = bind_filter!(query, filter)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
     let ids: Vec<i64> = ranked.iter().map(|r| r.id).collect();
     let rows: Vec<ArticleSummaryRow> = articles_table::table
         .filter(articles_table::id.eq_any(&ids))

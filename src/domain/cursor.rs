@@ -23,7 +23,13 @@ pub enum Cursor {
     Slug(String),
     /// Lists ordered by numeric id.
     Id(i64),
+    /// Lists ranked by a score (search relevance): this many items were seen.
+    /// Bounded by [`MAX_OFFSET`].
+    Offset(u32),
 }
+
+/// The deepest a ranked list may be walked.
+pub const MAX_OFFSET: u32 = 1_000;
 
 /// A cursor that this API did not issue, or that belongs to another list.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +45,7 @@ impl Cursor {
             Self::Published { at, id } => format!("p1:{}:{id}", at.and_utc().timestamp_micros()),
             Self::Slug(slug) => format!("s1:{slug}"),
             Self::Id(id) => format!("i1:{id}"),
+            Self::Offset(n) => format!("o1:{n}"),
         };
         URL_SAFE_NO_PAD.encode(plain)
     }
@@ -61,6 +68,14 @@ impl Cursor {
         }
         if let Some(id) = plain.strip_prefix("i1:") {
             return id.parse().map(Self::Id).map_err(|_| InvalidCursor);
+        }
+        if let Some(n) = plain.strip_prefix("o1:") {
+            return n
+                .parse()
+                .ok()
+                .filter(|n| *n <= MAX_OFFSET)
+                .map(Self::Offset)
+                .ok_or(InvalidCursor);
         }
         if let Some(slug) = plain.strip_prefix("s1:") {
             if slug.is_empty() || slug.chars().any(char::is_control) {
@@ -87,6 +102,7 @@ mod tests {
             Cursor::Published { at, id: 42 },
             Cursor::Slug("middle-east".into()),
             Cursor::Id(77),
+            Cursor::Offset(40),
         ] {
             assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
         }
@@ -110,6 +126,8 @@ mod tests {
             &URL_SAFE_NO_PAD.encode("p1:1"),
             &URL_SAFE_NO_PAD.encode("x1:whatever"),
             &URL_SAFE_NO_PAD.encode("s1:"),
+            &URL_SAFE_NO_PAD.encode("o1:1001"),
+            &URL_SAFE_NO_PAD.encode("o1:-1"),
             &URL_SAFE_NO_PAD.encode([0xff, 0xfe]),
             &"A".repeat(600),
         ] {

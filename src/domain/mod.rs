@@ -67,5 +67,6 @@ pub mod markdown;
 pub mod paywall;
 pub mod plan;
 pub mod readership;
+pub mod search;
 pub mod slug;
 pub mod subscription;

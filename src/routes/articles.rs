@@ -10,12 +10,14 @@ use super::{MAX_SLUG_LEN, Query, decode_cursor, page_limit, private_json, public
 use crate::app::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey, Shelf};
+use crate::db::search::{self, SearchOrder};
 use crate::db::{DbConnection, meter, plans, readership, subscriptions};
 use crate::domain::account::Role;
 use crate::domain::article::AccessLevel;
 use crate::domain::article::{ArticleKind, ArticleStatus};
-use crate::domain::cursor::Cursor;
+use crate::domain::cursor::{Cursor, MAX_OFFSET};
 use crate::domain::paywall::{self, Access, MeterState, Reader};
+use crate::domain::search::{SearchQuery, highlight};
 use crate::error::{ApiError, FieldError};
 use crate::openapi::{BadRequest, Forbidden, InvalidToken, NotFound, Unavailable};
 use crate::routes::newsroom::load_editor_view;
@@ -59,8 +61,14 @@ pub struct ArticleListParams {
     /// ones (`scheduled` means published with a time still to come).
     #[param(inline)]
     pub status: Option<ArticleStatus>,
-    /// `latest` (the default: newest first, paginated) or `most_read` (most
-    /// views in `window` first; one page of up to `limit`, no cursor).
+    /// Search headline, dek and body: words (all must match), `"a phrase"`,
+    /// `-excluded` words or phrases, and `prefix*`. Results carry a
+    /// `highlight`. At most 200 characters; malformed syntax is a 400.
+    #[param(max_length = 200, example = "\"air defense\" -drill")]
+    pub q: Option<String>,
+    /// `latest` (newest first; the default without `q`), `relevance` (best
+    /// match first; the default with `q`, which it needs) or `most_read`
+    /// (most views in `window` first; one page of up to `limit`, no cursor, no `q`).
     #[param(inline)]
     pub sort: Option<ArticleSort>,
     /// With `sort=most_read`: the readership window, `24h` (default), `7d` or `30d`.
@@ -76,6 +84,8 @@ pub enum ArticleSort {
     Latest,
     /// Most views in the window first.
     MostRead,
+    /// Best search match first.
+    Relevance,
 }
 
 /// How far back `most_read` counts views.
@@ -112,7 +122,7 @@ impl ArticleListParams {
         }
     }
 
-    fn into_filter(self) -> Result<(ArticleFilter, Option<PublishedKey>, i64), ApiError> {
+    fn into_filter(self) -> Result<(ArticleFilter, Option<Cursor>, i64), ApiError> {
         let mut errors = Vec::new();
         let limit = page_limit(self.limit).map_err(|e| errors.push(e)).ok();
         for (field, value) in [
@@ -151,10 +161,7 @@ impl ArticleListParams {
         }
         let after = match decode_cursor(self.cursor.as_deref())? {
             None => None,
-            Some(Cursor::Published { at, id }) => Some(PublishedKey {
-                published_at: at,
-                id,
-            }),
+            Some(cursor @ (Cursor::Published { .. } | Cursor::Offset(_))) => Some(cursor),
             Some(Cursor::Slug(_) | Cursor::Id(_)) => return Err(ApiError::InvalidCursor),
         };
         let filter = ArticleFilter {
@@ -189,6 +196,14 @@ fn merge(errors: Vec<ApiError>) -> ApiError {
 /// combine with AND. Pagination is by keyset: pass `meta.next_cursor` back as
 /// `cursor` (the `Link: rel="next"` header carries the same URL). A walk stays
 /// free of duplicates and gaps while new articles are published.
+///
+/// `q` searches headline, dek and body (SQLite FTS5, PostgreSQL tsvector;
+/// the same syntax and results on both): words must all match, `"a
+/// phrase"` matches adjacent words, `-word` and `-"a phrase"` exclude,
+/// `prefix*` matches word beginnings. Results are ranked by relevance (a
+/// headline match weighs most, then the dek, then the body) unless
+/// `sort=latest`; each carries a `highlight` taken only from text everyone
+/// may read. Every filter combines with `q`.
 ///
 /// `sort=most_read` ranks by views in `window` instead (every read of a
 /// published article counts; counts reach the ranking within seconds), with
@@ -226,6 +241,33 @@ pub async fn list_articles(
             .ok_or(ApiError::Unauthenticated)?
             .require(Role::Editor)?;
     }
+    let search = match params.q.as_deref() {
+        None => None,
+        Some(text) => {
+            Some(SearchQuery::parse(text).map_err(|e| ApiError::field("q", e.to_string()))?)
+        }
+    };
+    match (params.sort, &search) {
+        (Some(ArticleSort::Relevance), None) => {
+            return Err(ApiError::field(
+                "sort",
+                "relevance needs a search query in q",
+            ));
+        }
+        (Some(ArticleSort::MostRead), Some(_)) => {
+            return Err(ApiError::field(
+                "sort",
+                "most_read cannot be combined with q",
+            ));
+        }
+        (_, Some(_)) if params.status.is_some() => {
+            return Err(ApiError::field(
+                "q",
+                "search covers published articles only",
+            ));
+        }
+        _ => {}
+    }
     let most_read = match (params.sort, params.window) {
         (Some(ArticleSort::MostRead), window) => Some(window.unwrap_or(ReadWindow::Day)),
         (_, Some(_)) => {
@@ -239,8 +281,20 @@ pub async fn list_articles(
             "most_read is one page of published articles: no cursor, no status",
         ));
     }
-    let (filter, after, limit) = params.into_filter()?;
+    let by_date = params.sort == Some(ArticleSort::Latest);
+    let (filter, cursor, limit) = params.into_filter()?;
     let now = state.clock.now();
+    if let Some(query) = search {
+        return search_articles(&state, &req, query, filter, cursor, by_date, limit, now).await;
+    }
+    let after = match cursor {
+        None => None,
+        Some(Cursor::Published { at, id }) => Some(PublishedKey {
+            published_at: at,
+            id,
+        }),
+        Some(_) => return Err(ApiError::InvalidCursor),
+    };
     if let Some(window) = most_read {
         let ranked = state
             .db
@@ -292,6 +346,80 @@ pub async fn list_articles(
         );
     }
     Ok(response)
+}
+
+/// One page of search results, ranked or newest first.
+#[allow(clippy::too_many_arguments)]
+async fn search_articles(
+    state: &AppState,
+    req: &HttpRequest,
+    query: SearchQuery,
+    filter: ArticleFilter,
+    cursor: Option<Cursor>,
+    by_date: bool,
+    limit: i64,
+    now: NaiveDateTime,
+) -> Result<HttpResponse, ApiError> {
+    let order = match (by_date, cursor) {
+        (true, None) => SearchOrder::Latest { after: None },
+        (true, Some(Cursor::Published { at, id })) => SearchOrder::Latest {
+            after: Some(PublishedKey {
+                published_at: at,
+                id,
+            }),
+        },
+        (false, None) => SearchOrder::Relevance { offset: 0 },
+        (false, Some(Cursor::Offset(n))) => SearchOrder::Relevance {
+            offset: i64::from(n),
+        },
+        _ => return Err(ApiError::InvalidCursor),
+    };
+    let shared = query.clone();
+    let page = state
+        .db
+        .run(move |conn| Ok(search::search(conn, &shared, &filter, order, limit, now)?))
+        .await?;
+    let next_cursor = match order {
+        _ if !page.more => None,
+        SearchOrder::Relevance { offset } => u32::try_from(offset + limit)
+            .ok()
+            .filter(|n| *n <= MAX_OFFSET)
+            .map(|n| Cursor::Offset(n).encode()),
+        SearchOrder::Latest { .. } => page.hits.last().and_then(|(card, _)| {
+            Some(
+                Cursor::Published {
+                    at: card.row.published_at?,
+                    id: card.row.id,
+                }
+                .encode(),
+            )
+        }),
+    };
+    let data = page
+        .hits
+        .into_iter()
+        .map(|(card, body)| {
+            let highlight = [
+                card.row.headline.as_str(),
+                card.row.dek.as_str(),
+                body.as_str(),
+            ]
+            .into_iter()
+            .find_map(|text| highlight(text, &query));
+            ArticleSummary {
+                highlight,
+                ..ArticleSummary::from(card)
+            }
+        })
+        .collect();
+    let list = ArticleList {
+        data,
+        meta: ListMeta {
+            limit,
+            next_cursor: next_cursor.clone(),
+        },
+    };
+    public_list(req, &list, next_cursor.as_deref())
 }
 
 /// Get one article

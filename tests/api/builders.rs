@@ -163,6 +163,24 @@ impl ArticleBuilder {
         self
     }
 
+    pub fn headline(mut self, headline: &str) -> Self {
+        self.headline = headline.to_owned();
+        self
+    }
+
+    /// A body whose first paragraph is `opening` (inside the preview for
+    /// paywalled articles) followed by the standard test body.
+    pub fn opening(mut self, opening: &str) -> Self {
+        self.body = format!("{opening}\n\n{BODY}");
+        self
+    }
+
+    /// Appends `text` as a closing paragraph, after the preview cut.
+    pub fn closing(mut self, text: &str) -> Self {
+        self.body = format!("{}\n{text}\n", self.body);
+        self
+    }
+
     pub fn featured(mut self, rank: i32) -> Self {
         self.featured_rank = Some(rank);
         self

@@ -15,5 +15,6 @@ mod newsroom;
 mod operations;
 mod paywall;
 mod readership;
+mod search;
 mod seeding;
 mod subscriptions;

@@ -264,3 +264,10 @@ async fn the_front_page_has_every_rail_and_never_a_body() {
         .await;
     assert_eq!(again.status, 304);
 }
+
+impl TestApp {
+    /// The slugs of the first page at `path`.
+    pub async fn slugs_of_path(&self, path: &str) -> Vec<String> {
+        self.slugs(path).await
+    }
+}
