@@ -21,6 +21,7 @@ use crate::auth::meter_token::MeterKeys;
 use crate::config::Config;
 use crate::db::{Db, DbPool};
 use crate::error::{self, ApiError};
+use crate::limits::{self, AnonymousLimiter};
 use crate::metrics::{self, Metrics};
 use crate::openapi::{self as api_doc, ApiDoc};
 use crate::readership::ViewCounter;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Views counted in memory, written in batches.
     pub views: Arc<ViewCounter>,
+    /// Anonymous requests per address this minute, on this node.
+    pub anonymous: AnonymousLimiter,
 }
 
 impl AppState {
@@ -91,6 +94,7 @@ impl AppState {
             meter_keys: MeterKeys::new(config.jwt_secret.expose()),
             config: Arc::new(config),
             views: Arc::new(ViewCounter::default()),
+            anonymous: AnonymousLimiter::default(),
         })
     }
 }
@@ -148,6 +152,7 @@ pub fn build_app(
             SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/api/v1/openapi.json"])),
         )
         .default_service(web::to(fallback))
+        .wrap(from_fn(limits::limit))
         .wrap(
             DefaultHeaders::new()
                 .add(("X-Content-Type-Options", "nosniff"))
@@ -171,6 +176,8 @@ fn cors(origins: &[String]) -> Cors {
             "x-request-id",
         ])
         .expose_headers([
+            "ratelimit",
+            "ratelimit-policy",
             "etag",
             "idempotent-replayed",
             "link",

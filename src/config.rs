@@ -179,6 +179,9 @@ pub struct Config {
     pub payment_webhook_secret: Option<Secret>,
     /// `PAST_DUE_GRACE_DAYS`: access kept after a failed or overdue payment.
     pub past_due_grace_days: u32,
+    /// `RATE_LIMIT_ANONYMOUS_PER_MINUTE`: API requests per minute per client
+    /// address without credentials, on each node; 0 turns the limit off.
+    pub rate_limit_anonymous_per_minute: u32,
 }
 
 /// A configuration variable that could not be used.
@@ -311,7 +314,12 @@ impl Config {
         let past_due_grace_days = parse_in_range(get("PAST_DUE_GRACE_DAYS"), 7, 0..=60)
             .map_err(|m| fail("PAST_DUE_GRACE_DAYS", m))?;
 
+        let rate_limit_anonymous_per_minute =
+            parse_in_range(get("RATE_LIMIT_ANONYMOUS_PER_MINUTE"), 600, 0..=1_000_000)
+                .map_err(|m| fail("RATE_LIMIT_ANONYMOUS_PER_MINUTE", m))?;
+
         Ok(Self {
+            rate_limit_anonymous_per_minute,
             payment_provider,
             payment_webhook_secret,
             past_due_grace_days,
@@ -477,6 +485,7 @@ mod tests {
             ("FREE_ARTICLES_PER_MONTH_ANONYMOUS", "-3"),
             ("PAYMENT_PROVIDER", "stripe"),
             ("PAST_DUE_GRACE_DAYS", "365"),
+            ("RATE_LIMIT_ANONYMOUS_PER_MINUTE", "lots"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");

@@ -1,6 +1,7 @@
 //! The database: one connection type over SQLite and PostgreSQL, the pool,
 //! migrations, and the bridge that runs blocking queries off the async workers.
 
+pub mod api_keys;
 pub mod articles;
 pub mod audit;
 pub mod catalogue;

@@ -80,6 +80,9 @@ pub enum ApiError {
     /// The request is well-formed but cannot be processed as sent; the code says why.
     #[error("unprocessable: {1}")]
     Unprocessable(&'static str, String),
+    /// An `X-API-Key` that is unknown, malformed or revoked.
+    #[error("invalid API key")]
+    InvalidApiKey,
     /// A webhook whose signature is missing, malformed, stale or wrong.
     #[error("invalid signature: {0}")]
     InvalidSignature(String),
@@ -153,6 +156,7 @@ impl ApiError {
             Self::Forbidden => "forbidden",
             Self::Conflict(code, _) | Self::Unprocessable(code, _) => code,
             Self::InvalidSignature(_) => "invalid_signature",
+            Self::InvalidApiKey => "invalid_api_key",
             Self::TooManyRequests(_) => "too_many_requests",
             Self::PreconditionFailed => "precondition_failed",
             Self::Unavailable(_) => "service_unavailable",
@@ -189,6 +193,7 @@ impl ApiError {
             Self::Forbidden => "Your role does not allow this.".into(),
             Self::Conflict(_, detail) | Self::Unprocessable(_, detail) => detail.clone(),
             Self::InvalidSignature(why) => format!("The webhook signature was refused: {why}."),
+            Self::InvalidApiKey => "The X-API-Key is unknown or revoked; ask for a new key.".into(),
             Self::TooManyRequests(secs) => {
                 format!("Too many attempts; retry in {secs} seconds.")
             }
@@ -241,7 +246,8 @@ impl ResponseError for ApiError {
             Self::Unauthenticated
             | Self::InvalidToken(_)
             | Self::InvalidCredentials
-            | Self::InvalidSignature(_) => StatusCode::UNAUTHORIZED,
+            | Self::InvalidSignature(_)
+            | Self::InvalidApiKey => StatusCode::UNAUTHORIZED,
             Self::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::AccountDisabled | Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Conflict(..) => StatusCode::CONFLICT,

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::OpenApi as OpenApiDoc;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use crate::app::AppState;
@@ -50,7 +50,8 @@ and `If-None-Match` is answered with 304. Every response has an `X-Request-Id`."
             UnsupportedMediaType,
             PreconditionFailed,
             Unprocessable,
-            InvalidSignature
+            InvalidSignature,
+            InvalidApiKey
         )
     )
 )]
@@ -73,6 +74,13 @@ impl Modify for BearerAuth {
                     ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "A third party's key from an admin (`POST /api/v1/admin/api-keys`).",
+            ))),
         );
     }
 }
@@ -135,11 +143,16 @@ pub struct InvalidToken(#[allow(dead_code)] Problem);
 )]
 pub struct Forbidden(#[allow(dead_code)] Problem);
 
-/// Too many failed attempts; wait `Retry-After` seconds.
+/// Too many attempts, or over an allowance (an API key's requests per
+/// minute, or an address's without credentials); wait `Retry-After` seconds.
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
-    headers(("Retry-After" = String, description = "Seconds to wait before trying again.")),
+    headers(
+        ("Retry-After" = String, description = "Seconds to wait before trying again."),
+        ("RateLimit-Policy" = String, description = "Over an allowance: the allowance, e.g. `\"per-key\";q=600;w=60`."),
+        ("RateLimit" = String, description = "Over an allowance: what remains and when it resets, e.g. `\"per-key\";r=0;t=42`.")
+    ),
     example = json!({
         "type": "about:blank",
         "title": "Too Many Requests",
@@ -196,7 +209,38 @@ pub struct Unavailable(#[allow(dead_code)] Problem);
 
 /// The OpenAPI document of this API, built from the registered routes.
 pub fn openapi() -> OpenApiDoc {
-    crate::app::documented_api()
+    let mut doc = crate::app::documented_api();
+    add_limit_responses(&mut doc);
+    doc
+}
+
+/// Every `/api/v1` operation can meet the request limits: 429 when a client
+/// is over its allowance, 401 when an `X-API-Key` is unknown or revoked.
+/// Operations that document their own 401 or 429 keep them.
+fn add_limit_responses(doc: &mut OpenApiDoc) {
+    use utoipa::openapi::{Ref, RefOr};
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let responses = &mut operation.responses.responses;
+            for (status, name) in [("401", "InvalidApiKey"), ("429", "TooManyRequests")] {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+            }
+        }
+    }
 }
 
 /// This document
@@ -286,3 +330,17 @@ pub struct Unprocessable(#[allow(dead_code)] Problem);
     })
 )]
 pub struct InvalidSignature(#[allow(dead_code)] Problem);
+
+/// The `X-API-Key` is unknown, malformed or revoked.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Unauthorized",
+        "status": 401,
+        "detail": "The X-API-Key is unknown or revoked; ask for a new key.",
+        "code": "invalid_api_key"
+    })
+)]
+pub struct InvalidApiKey(#[allow(dead_code)] Problem);

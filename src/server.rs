@@ -93,6 +93,7 @@ pub async fn run(server: Server, state: web::Data<AppState>) -> std::io::Result<
             loop {
                 tick.tick().await;
                 flush_views(&state).await;
+                forget_old_windows(&state).await;
             }
         })
     };
@@ -100,6 +101,18 @@ pub async fn run(server: Server, state: web::Data<AppState>) -> std::io::Result<
     flusher.abort();
     flush_views(&state).await;
     result
+}
+
+/// Deletes per-key request counters of minutes long past.
+async fn forget_old_windows(state: &AppState) {
+    let before = state.clock.now() - chrono::Duration::minutes(2);
+    if let Err(e) = state
+        .db
+        .run(move |conn| Ok(crate::db::api_keys::prune_windows(conn, before)?))
+        .await
+    {
+        tracing::warn!(error = %e, "old rate-limit windows not pruned");
+    }
 }
 
 /// Writes the views counted so far; on failure they stay counted in memory.

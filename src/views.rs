@@ -5,8 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::articles::{ArticleCard, ArticleRow, NamedRef};
-use crate::db::{audit, catalogue, plans, subscriptions, users};
+use crate::db::{api_keys, audit, catalogue, plans, subscriptions, users};
 use crate::domain::account::Role;
+use crate::domain::api_key::Scope;
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
 use crate::domain::paywall::{Access, AccessReason};
 use crate::domain::plan::BillingInterval;
@@ -885,3 +886,58 @@ pub struct Home {
     /// MOST READ: the most-read articles of the last 24 hours.
     pub most_read: Vec<ArticleSummary>,
 }
+
+/// A third-party API key, as admins see it (never its secret).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ApiKey {
+    /// The key's id.
+    #[schema(example = 7)]
+    pub id: i64,
+    /// Who it is for.
+    #[schema(example = "Harbour Monitor syndication")]
+    pub name: String,
+    /// The first characters of the secret, to tell keys apart.
+    #[schema(example = "nd_Q2x9bX")]
+    pub prefix: String,
+    /// What it may do.
+    pub scopes: Vec<Scope>,
+    /// Requests allowed per minute.
+    #[schema(example = 600, minimum = 1)]
+    pub rate_limit_per_minute: i32,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (to the minute); null if never.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked; null while it works.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<api_keys::ApiKey> for ApiKey {
+    fn from(row: api_keys::ApiKey) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            prefix: row.prefix,
+            scopes: Scope::parse_list(&row.scopes),
+            rate_limit_per_minute: row.rate_limit_per_minute,
+            created_at: utc(row.created_at),
+            last_used_at: row.last_used_at.map(utc),
+            revoked_at: row.revoked_at.map(utc),
+        }
+    }
+}
+
+/// A new key, with its secret: shown this once and never again.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    /// The key.
+    pub key: ApiKey,
+    /// Send it as `X-API-Key`. Only a hash is kept: store it now.
+    #[schema(example = "nd_Q2x9bXlZ0a8T1rVw3kM6pN4sE7uH5jC2gF9dB0yL1qA")]
+    pub secret: String,
+}
+
+list_type!(
+    /// API keys, newest first.
+    ApiKeyList of ApiKey
+);

@@ -1,6 +1,7 @@
 //! Authentication: password hashing, access tokens (JWT), refresh tokens and
 //! the extractors handlers use to know who is asking.
 
+pub mod api_key;
 pub mod extract;
 pub mod jwt;
 pub mod meter_token;

@@ -253,3 +253,26 @@ diesel::joinable!(article_views -> articles (article_id));
 diesel::allow_tables_to_appear_in_same_query!(article_views, articles);
 diesel::allow_tables_to_appear_in_same_query!(article_views, article_topics);
 diesel::allow_tables_to_appear_in_same_query!(article_views, topics);
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        rate_limit_per_minute -> Integer,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    rate_limit_windows (bucket, window_start) {
+        bucket -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+    }
+}

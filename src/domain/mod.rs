@@ -61,6 +61,7 @@ pub struct UnknownValue {
 }
 
 pub mod account;
+pub mod api_key;
 pub mod article;
 pub mod cursor;
 pub mod markdown;

@@ -1,7 +1,7 @@
 //! `/articles`: the public catalogue of published journalism.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -19,6 +19,7 @@ use crate::domain::cursor::{Cursor, MAX_OFFSET};
 use crate::domain::paywall::{self, Access, MeterState, Reader};
 use crate::domain::search::{SearchQuery, highlight};
 use crate::error::{ApiError, FieldError};
+use crate::limits::ApiClient;
 use crate::openapi::{BadRequest, Forbidden, InvalidToken, NotFound, Unavailable};
 use crate::routes::newsroom::load_editor_view;
 use crate::views::{self, Article, ArticleList, ArticleSummary, ListMeta, MeterView, Paywall};
@@ -224,7 +225,7 @@ fn merge(errors: Vec<ApiError>) -> ApiError {
         (status = 403, response = Forbidden),
         (status = 503, response = Unavailable),
     ),
-    security((), ("bearer" = []))
+    security((), ("bearer" = []), ("api_key" = []))
 )]
 #[get("/articles")]
 pub async fn list_articles(
@@ -443,14 +444,15 @@ async fn search_articles(
     tag = "articles",
     params(
         ("slug" = String, Path, description = "The article's slug.", example = "the-port-that-froze-early", max_length = 120),
-        ("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token, as returned by an earlier response.")
+        ("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token, as returned by an earlier response."),
+        ("X-API-Key" = Option<String>, Header, description = "A third party's key: `content:read` reads like an anonymous reader without a meter, `content:full` reads every article whole.")
     ),
     responses(
         (status = 200, description = "The article (editors get `EditorArticle`).", body = Article,
             headers(
                 ("ETag" = String, description = "Validator of this representation, for this reader."),
                 ("Cache-Control" = String, description = "`private, no-cache`: the answer depends on the reader."),
-                ("Vary" = String, description = "`Authorization, X-Meter-Token`."),
+                ("Vary" = String, description = "`Authorization, X-Meter-Token, X-API-Key`."),
                 ("X-Meter-Token" = String, description = "For anonymous readers: the meter token to send back next time.")
             )),
         (status = 301, description = "The article was renamed; `Location` has its new URL.",
@@ -460,7 +462,7 @@ async fn search_articles(
         (status = 404, response = NotFound),
         (status = 503, response = Unavailable),
     ),
-    security((), ("bearer" = []))
+    security((), ("bearer" = []), ("api_key" = []))
 )]
 #[get("/articles/{slug}")]
 pub async fn get_article(
@@ -525,7 +527,8 @@ pub async fn get_article(
         Ok((row, card, access, view, offer)) => {
             state.views.record(row.summary.id, now);
             let mut article = Article::new(row, card, access, view);
-            article.paywall = offer.map(|plans| {
+            let partner = matches!(kind, Reader::Partner { .. });
+            article.paywall = offer.filter(|_| !partner).map(|plans| {
                 let plans = plans.into_iter().map(views::Plan::from).collect();
                 Paywall::new(access.reason, kind != Reader::Anonymous, plans)
             });
@@ -568,6 +571,16 @@ impl MeterIdentity {
         req: &HttpRequest,
         user: Option<&AuthUser>,
     ) -> Result<Self, ApiError> {
+        if let Some(client) = req.extensions().get::<ApiClient>() {
+            return Ok(Self {
+                reader: Reader::Partner {
+                    full_licence: client.full_licence,
+                },
+                key: format!("key:{}", client.key_id),
+                token_to_return: None,
+                user_id: None,
+            });
+        }
         if let Some(user) = user {
             let reader = if user.role.includes(Role::Editor) {
                 Reader::Staff

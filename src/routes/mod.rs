@@ -2,6 +2,7 @@
 //! query parsing that names the bad field, and cacheable JSON responses.
 
 pub mod admin;
+pub mod api_keys;
 pub mod articles;
 pub mod auth;
 pub mod authors;
@@ -83,7 +84,10 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(subscriptions::get_my_subscription)
         .service(subscriptions::cancel_subscription)
         .service(subscriptions::resume_subscription)
-        .service(webhooks::payment_webhook);
+        .service(webhooks::payment_webhook)
+        .service(api_keys::create_api_key)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::revoke_api_key);
 }
 
 /// Longest slug accepted in a filter or a path.
@@ -315,7 +319,7 @@ pub fn private_json<T: Serialize>(req: &HttpRequest, value: &T) -> Result<HttpRe
         req,
         value,
         "private, no-cache",
-        Some("Authorization, X-Meter-Token"),
+        Some("Authorization, X-Meter-Token, X-API-Key"),
     )
 }
 

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod admin;
+mod api_keys;
 mod articles;
 mod builders;
 mod bypass;

@@ -1,0 +1,2 @@
+DROP TABLE rate_limit_windows;
+DROP TABLE api_keys;

@@ -1,0 +1,233 @@
+//! `/admin/api-keys`: keys for third parties (role `admin`).
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Query, id_cursor, page_limit};
+use crate::app::AppState;
+use crate::auth::{AuthUser, api_key};
+use crate::db::api_keys::{self, NewApiKey};
+use crate::db::audit;
+use crate::domain::account::Role;
+use crate::domain::api_key::Scope;
+use crate::domain::cursor::Cursor;
+use crate::error::{ApiError, FieldError};
+use crate::openapi::{
+    BadRequest, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
+    UnsupportedMediaType,
+};
+use crate::views::{ApiKey, ApiKeyList, CreatedApiKey, ListMeta};
+
+/// A new key.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Harbour Monitor syndication", "scopes": ["content:full"], "rate_limit_per_minute": 600}))]
+pub struct CreateApiKeyRequest {
+    /// Who it is for.
+    #[schema(min_length = 1, max_length = 100)]
+    pub name: String,
+    /// At least one of `content:read` and `content:full`.
+    #[schema(min_items = 1, max_items = 2)]
+    pub scopes: Vec<Scope>,
+    /// Requests allowed per minute (default 600).
+    #[schema(minimum = 1, maximum = 100000)]
+    pub rate_limit_per_minute: Option<i32>,
+}
+
+/// Pagination for keys.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApiKeyListParams {
+    /// Page size.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<i64>,
+    /// `meta.next_cursor` of the previous page; omit for the first page.
+    #[param(max_length = 512)]
+    pub cursor: Option<String>,
+}
+
+fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    response.insert_header(("Cache-Control", "no-store"));
+    response
+}
+
+/// Create an API key
+///
+/// Makes a key for a third party and returns its secret, once: only a hash
+/// is stored. `content:read` reads like an anonymous reader without a meter
+/// (free articles whole, previews of metered and premium ones);
+/// `content:full` is a syndication licence that reads every published
+/// article whole. Role: admin.
+#[utoipa::path(
+    tag = "administration",
+    security(("bearer" = [])),
+    request_body = CreateApiKeyRequest,
+    responses(
+        (status = 201, description = "The key and its secret (shown this once).", body = CreatedApiKey),
+        (status = 400, response = BadRequest),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[post("/admin/api-keys")]
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    admin: AuthUser,
+    body: web::Json<CreateApiKeyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    admin.require(Role::Admin)?;
+    let body = body.into_inner();
+    let name = body.name.trim().to_owned();
+    let mut errors = Vec::new();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.push(FieldError::new("name", "must be 1 to 100 characters"));
+    }
+    let mut scopes = body.scopes;
+    scopes.sort_by_key(|s| s.as_str());
+    scopes.dedup();
+    if scopes.is_empty() {
+        errors.push(FieldError::new("scopes", "needs at least one scope"));
+    }
+    let per_minute = body.rate_limit_per_minute.unwrap_or(600);
+    if !(1..=100_000).contains(&per_minute) {
+        errors.push(FieldError::new(
+            "rate_limit_per_minute",
+            "must be between 1 and 100000",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let secret = api_key::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (hash, prefix) = (api_key::hash(&secret), api_key::display_prefix(&secret));
+    let now = state.clock.now();
+    let row = state
+        .db
+        .run(move |conn| {
+            diesel::Connection::transaction(conn, |conn| {
+                let row = api_keys::insert(
+                    conn,
+                    &NewApiKey {
+                        name: &name,
+                        prefix: &prefix,
+                        secret_hash: &hash,
+                        scopes: &Scope::join(&scopes),
+                        rate_limit_per_minute: per_minute,
+                        created_by: Some(admin.id),
+                        created_at: now,
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    admin.id,
+                    "api_key.create",
+                    &format!("api_key:{}", row.id),
+                    &json!({"name": row.name, "scopes": row.scopes}),
+                    now,
+                )?;
+                Ok(row)
+            })
+        })
+        .await?;
+    Ok(no_store(HttpResponse::Created()).json(CreatedApiKey {
+        key: ApiKey::from(row),
+        secret,
+    }))
+}
+
+/// List API keys
+///
+/// Every key, newest first, revoked ones included; never a secret. Role: admin.
+#[utoipa::path(
+    tag = "administration",
+    security(("bearer" = [])),
+    params(ApiKeyListParams),
+    responses(
+        (status = 200, description = "A page of keys.", body = ApiKeyList),
+        (status = 400, response = BadRequest),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/admin/api-keys")]
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    admin: AuthUser,
+    Query(params): Query<ApiKeyListParams>,
+) -> Result<HttpResponse, ApiError> {
+    admin.require(Role::Admin)?;
+    let limit = page_limit(params.limit)?;
+    let before = id_cursor(params.cursor.as_deref())?;
+    let mut rows = state
+        .db
+        .run(move |conn| Ok(api_keys::list(conn, before, limit + 1)?))
+        .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next_cursor = rows
+        .last()
+        .filter(|_| more)
+        .map(|k| Cursor::Id(k.id).encode());
+    Ok(no_store(HttpResponse::Ok()).json(ApiKeyList {
+        data: rows.into_iter().map(ApiKey::from).collect(),
+        meta: ListMeta { limit, next_cursor },
+    }))
+}
+
+/// Revoke an API key
+///
+/// The key stops working at once, on every node (keys are checked against
+/// the database on each request). Revoking a revoked key changes nothing.
+/// Role: admin.
+#[utoipa::path(
+    tag = "administration",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The key's id.", example = 7, minimum = 1)),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 401, response = InvalidToken),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[delete("/admin/api-keys/{id}")]
+pub async fn revoke_api_key(
+    state: web::Data<AppState>,
+    admin: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    admin.require(Role::Admin)?;
+    let id = id.into_inner();
+    let now = state.clock.now();
+    let found = state
+        .db
+        .run(move |conn| {
+            diesel::Connection::transaction(conn, |conn| {
+                let found = api_keys::revoke(conn, id, now)?;
+                if found {
+                    audit::record(
+                        conn,
+                        admin.id,
+                        "api_key.revoke",
+                        &format!("api_key:{id}"),
+                        &json!({}),
+                        now,
+                    )?;
+                }
+                Ok(found)
+            })
+        })
+        .await?;
+    if found {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound("API key"))
+    }
+}
