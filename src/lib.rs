@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod feeds;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;

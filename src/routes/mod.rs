@@ -7,6 +7,7 @@ pub mod articles;
 pub mod auth;
 pub mod authors;
 pub mod curation;
+pub mod feeds;
 pub mod health;
 pub mod home;
 pub mod me;
@@ -43,6 +44,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
     cfg.service(articles::list_articles)
         .service(articles::get_article)
         .service(home::get_home)
+        .service(feeds::rss)
+        .service(feeds::atom)
+        .service(feeds::json_feed)
         .service(topics::list_topics)
         .service(home::get_trending_topics)
         .service(topics::get_topic)
@@ -378,13 +382,13 @@ fn next_page_url(req: &HttpRequest, cursor: &str) -> String {
     format!("{}?{}", req.path(), query.finish())
 }
 
-fn strong_etag(body: &[u8]) -> String {
+pub(crate) fn strong_etag(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
     format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..16]))
 }
 
 /// Weak comparison, as RFC 9110 asks for `If-None-Match`.
-fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
+pub(crate) fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
     req.headers()
         .get_all(header::IF_NONE_MATCH)
         .filter_map(|v| v.to_str().ok())

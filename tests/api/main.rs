@@ -11,6 +11,7 @@ mod articles;
 mod builders;
 mod bypass;
 mod catalogue;
+mod feeds;
 mod harness;
 mod newsroom;
 mod operations;

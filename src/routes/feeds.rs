@@ -1,0 +1,294 @@
+//! `/feeds`: the latest published articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{MAX_SLUG_LEN, Query};
+use crate::app::AppState;
+use crate::db::articles::{self as article_db, ArticleFilter, Shelf};
+use crate::db::schema::article_bodies;
+use crate::domain::article::AccessLevel;
+use crate::error::ApiError;
+use crate::feeds::{Feed, FeedEntry};
+use crate::openapi::{BadRequest, Unavailable};
+
+/// Which articles a feed carries; filters combine with AND.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedParams {
+    /// Only articles filed under this topic (slug).
+    #[param(max_length = 120, example = "energy")]
+    pub topic: Option<String>,
+    /// Only articles by this author (slug).
+    #[param(max_length = 120)]
+    pub author: Option<String>,
+    /// Only translations from this source (slug).
+    #[param(max_length = 120)]
+    pub source: Option<String>,
+    /// Only translations from this original language (ISO 639-1).
+    #[param(pattern = "^[a-z]{2}$", example = "ru")]
+    pub language: Option<String>,
+    /// How many articles, newest first.
+    #[param(minimum = 1, maximum = 50, default = 20)]
+    pub limit: Option<i64>,
+}
+
+/// An empty feed's `updated`: fixed, so that it stays cacheable.
+fn epoch() -> NaiveDateTime {
+    DateTime::from_timestamp(0, 0).map_or_else(NaiveDateTime::default, |d| d.naive_utc())
+}
+
+async fn build(state: &AppState, req: &HttpRequest, params: FeedParams) -> Result<Feed, ApiError> {
+    let mut errors = Vec::new();
+    for (field, value) in [
+        ("topic", &params.topic),
+        ("author", &params.author),
+        ("source", &params.source),
+    ] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.is_empty() || v.len() > MAX_SLUG_LEN)
+        {
+            errors.push(crate::error::FieldError::new(
+                field,
+                "must be 1 to 120 characters",
+            ));
+        }
+    }
+    if params
+        .language
+        .as_ref()
+        .is_some_and(|l| !(l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase())))
+    {
+        errors.push(crate::error::FieldError::new(
+            "language",
+            "must be a two-letter ISO 639-1 code",
+        ));
+    }
+    let limit = params.limit.unwrap_or(20);
+    if !(1..=50).contains(&limit) {
+        errors.push(crate::error::FieldError::new(
+            "limit",
+            "must be between 1 and 50",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let describe = [
+        params.topic.as_deref().map(|t| format!("topic {t}")),
+        params.author.as_deref().map(|a| format!("author {a}")),
+        params.source.as_deref().map(|s| format!("source {s}")),
+        params.language.as_deref().map(|l| format!("language {l}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>();
+    let filter = ArticleFilter {
+        topic: params.topic,
+        author: params.author,
+        source: params.source,
+        language: params.language,
+        ..ArticleFilter::default()
+    };
+    let now = state.clock.now();
+    let (cards, mut bodies) = state
+        .db
+        .run(move |conn| {
+            let page = article_db::list(conn, &filter, Shelf::Published, None, limit, now)?;
+            // Bodies only of what everyone may read whole.
+            let free: Vec<i64> = page
+                .cards
+                .iter()
+                .filter(|c| c.row.access_level == AccessLevel::Free)
+                .map(|c| c.row.id)
+                .collect();
+            let bodies: HashMap<i64, String> = article_bodies::table
+                .filter(article_bodies::article_id.eq_any(&free))
+                .select((article_bodies::article_id, article_bodies::body_html))
+                .load::<(i64, String)>(conn)?
+                .into_iter()
+                .collect();
+            Ok((page.cards, bodies))
+        })
+        .await?;
+    let info = req.connection_info().clone();
+    let base = format!("{}://{}", info.scheme(), info.host());
+    let entries: Vec<FeedEntry> = cards
+        .into_iter()
+        .map(|card| {
+            let row = card.row;
+            FeedEntry {
+                id: row.id,
+                url: format!("{base}/api/v1/articles/{}", row.slug),
+                content_html: bodies.remove(&row.id),
+                title: row.headline,
+                summary: row.dek,
+                authors: card.authors.into_iter().map(|a| a.name).collect(),
+                topics: card.topics.into_iter().map(|t| (t.slug, t.name)).collect(),
+                published: row.published_at.unwrap_or(row.updated_at),
+                updated: row
+                    .updated_at
+                    .max(row.published_at.unwrap_or(row.updated_at)),
+            }
+        })
+        .collect();
+    let updated = entries
+        .iter()
+        .map(|e| e.updated)
+        .max()
+        .unwrap_or_else(epoch);
+    let title = if describe.is_empty() {
+        "newsdesk: the latest".to_owned()
+    } else {
+        format!("newsdesk: the latest, {}", describe.join(", "))
+    };
+    Ok(Feed {
+        title,
+        description: "Journalism from foreign outlets, in translation.".into(),
+        self_url: format!("{base}{}", req.uri()),
+        home_url: format!("{base}/api/v1/articles"),
+        entries,
+        updated,
+    })
+}
+
+fn http_date(at: NaiveDateTime) -> String {
+    at.and_utc().format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// Serves `body` with validators; 304 when the client's copy is current.
+fn respond(
+    req: &HttpRequest,
+    body: Vec<u8>,
+    content_type: &str,
+    updated: NaiveDateTime,
+) -> HttpResponse {
+    let etag = super::strong_etag(&body);
+    let has_etag_condition = req.headers().contains_key(header::IF_NONE_MATCH);
+    let fresh = if has_etag_condition {
+        super::if_none_match(req, &etag)
+    } else {
+        req.headers()
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .is_some_and(|since| updated.and_utc().timestamp() <= since.timestamp())
+    };
+    let mut response = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::LAST_MODIFIED, http_date(updated)))
+        .insert_header((
+            header::CACHE_CONTROL,
+            "public, max-age=60, stale-while-revalidate=60",
+        ));
+    if fresh {
+        response.finish()
+    } else {
+        response.content_type(content_type).body(body)
+    }
+}
+
+/// RSS feed
+///
+/// The latest published articles as RSS 2.0 (`application/rss+xml`). Free
+/// articles carry their body in `content:encoded`; metered and premium ones
+/// only their dek. `ETag` and `Last-Modified` are answered with 304.
+#[utoipa::path(
+    tag = "articles",
+    params(FeedParams),
+    responses(
+        (status = 200, description = "The feed.", content_type = "application/rss+xml", body = String,
+            headers(("ETag" = String, description = "Strong validator."),
+                    ("Last-Modified" = String, description = "When the newest entry changed."))),
+        (status = 304, description = "Unchanged since `If-None-Match` or `If-Modified-Since`."),
+        (status = 400, response = BadRequest),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/feeds/rss")]
+pub async fn rss(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Query(params): Query<FeedParams>,
+) -> Result<HttpResponse, ApiError> {
+    let feed = build(&state, &req, params).await?;
+    Ok(respond(
+        &req,
+        feed.to_rss().into_bytes(),
+        "application/rss+xml; charset=utf-8",
+        feed.updated,
+    ))
+}
+
+/// Atom feed
+///
+/// The latest published articles as Atom 1.0 (`application/atom+xml`).
+/// Free articles carry their body as `content`; metered and premium ones only
+/// their `summary`. `ETag` and `Last-Modified` are answered with 304.
+#[utoipa::path(
+    tag = "articles",
+    params(FeedParams),
+    responses(
+        (status = 200, description = "The feed.", content_type = "application/atom+xml", body = String,
+            headers(("ETag" = String, description = "Strong validator."),
+                    ("Last-Modified" = String, description = "When the newest entry changed."))),
+        (status = 304, description = "Unchanged since `If-None-Match` or `If-Modified-Since`."),
+        (status = 400, response = BadRequest),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/feeds/atom")]
+pub async fn atom(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Query(params): Query<FeedParams>,
+) -> Result<HttpResponse, ApiError> {
+    let feed = build(&state, &req, params).await?;
+    Ok(respond(
+        &req,
+        feed.to_atom().into_bytes(),
+        "application/atom+xml; charset=utf-8",
+        feed.updated,
+    ))
+}
+
+/// JSON Feed
+///
+/// The latest published articles as JSON Feed 1.1 (`application/feed+json`).
+/// Free articles carry `content_html`; metered and premium ones only
+/// `content_text` with their dek. `ETag` and `Last-Modified` are answered with 304.
+#[utoipa::path(
+    tag = "articles",
+    params(FeedParams),
+    responses(
+        (status = 200, description = "The feed.", content_type = "application/feed+json", body = Object,
+            headers(("ETag" = String, description = "Strong validator."),
+                    ("Last-Modified" = String, description = "When the newest entry changed."))),
+        (status = 304, description = "Unchanged since `If-None-Match` or `If-Modified-Since`."),
+        (status = 400, response = BadRequest),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/feeds/json")]
+pub async fn json_feed(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Query(params): Query<FeedParams>,
+) -> Result<HttpResponse, ApiError> {
+    let feed = build(&state, &req, params).await?;
+    let body =
+        serde_json::to_vec(&feed.to_json()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(respond(&req, body, "application/feed+json", feed.updated))
+}
