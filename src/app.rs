@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::db::{Db, DbPool};
 use crate::error::{self, ApiError};
 use crate::limits::{self, AnonymousLimiter};
+use crate::mail::Mailer;
 use crate::metrics::{self, Metrics};
 use crate::openapi::{self as api_doc, ApiDoc};
 use crate::readership::ViewCounter;
@@ -74,6 +75,8 @@ pub struct AppState {
     pub views: Arc<ViewCounter>,
     /// Anonymous requests per address this minute, on this node.
     pub anonymous: AnonymousLimiter,
+    /// Where the outbox sends mail.
+    pub mailer: Arc<Mailer>,
 }
 
 impl AppState {
@@ -84,6 +87,7 @@ impl AppState {
         clock: Clock,
     ) -> Result<Self, Box<dyn std::error::Error>> {
         let api = api_doc::openapi();
+        let mailer = Arc::new(Mailer::new(config.smtp_url.as_deref())?);
         Ok(Self {
             db: Db::new(pool),
             clock,
@@ -95,6 +99,7 @@ impl AppState {
             config: Arc::new(config),
             views: Arc::new(ViewCounter::default()),
             anonymous: AnonymousLimiter::default(),
+            mailer,
         })
     }
 }

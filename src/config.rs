@@ -182,6 +182,10 @@ pub struct Config {
     /// `RATE_LIMIT_ANONYMOUS_PER_MINUTE`: API requests per minute per client
     /// address without credentials, on each node; 0 turns the limit off.
     pub rate_limit_anonymous_per_minute: u32,
+    /// `SMTP_URL`: where mail goes; unset writes mail to the log.
+    pub smtp_url: Option<String>,
+    /// `MAIL_FROM`: the sender of every mail.
+    pub mail_from: String,
 }
 
 /// A configuration variable that could not be used.
@@ -318,7 +322,26 @@ impl Config {
             parse_in_range(get("RATE_LIMIT_ANONYMOUS_PER_MINUTE"), 600, 0..=1_000_000)
                 .map_err(|m| fail("RATE_LIMIT_ANONYMOUS_PER_MINUTE", m))?;
 
+        let smtp_url = get("SMTP_URL").map(|v| v.trim().to_owned());
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            return Err(fail(
+                "SMTP_URL",
+                format!("expected smtp:// or smtps://, got `{url}`"),
+            ));
+        }
+        let mail_from = get("MAIL_FROM")
+            .unwrap_or_else(|| "newsdesk <newsletter@newsdesk.example>".into())
+            .trim()
+            .to_owned();
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(fail("MAIL_FROM", format!("not a mailbox: `{mail_from}`")));
+        }
+
         Ok(Self {
+            smtp_url,
+            mail_from,
             rate_limit_anonymous_per_minute,
             payment_provider,
             payment_webhook_secret,
@@ -486,6 +509,8 @@ mod tests {
             ("PAYMENT_PROVIDER", "stripe"),
             ("PAST_DUE_GRACE_DAYS", "365"),
             ("RATE_LIMIT_ANONYMOUS_PER_MINUTE", "lots"),
+            ("SMTP_URL", "mail.example:25"),
+            ("MAIL_FROM", "not an address"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");

@@ -7,6 +7,8 @@ pub mod audit;
 pub mod catalogue;
 pub mod login_failures;
 pub mod meter;
+pub mod newsletters;
+pub mod outbox;
 pub mod plans;
 pub mod readership;
 pub mod refresh_tokens;

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod feeds;
 pub mod limits;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod readership;

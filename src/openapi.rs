@@ -30,6 +30,7 @@ and `If-None-Match` is answered with 304. Every response has an `X-Request-Id`."
         (name = "sources", description = "The foreign outlets whose articles we translate."),
         (name = "newsroom", description = "Writing, scheduling and publishing articles (editors)."),
         (name = "subscriptions", description = "Plans, a reader's subscription, and the payment processor's webhook."),
+        (name = "newsletters", description = "The daily newsletter: double opt-in sign-up and one-click unsubscribe."),
         (name = "administration", description = "Accounts and the audit trail (admins)."),
         (name = "accounts", description = "Registration, login, tokens and one's own account."),
         (name = "operations", description = "Health, metrics and this document.")

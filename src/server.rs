@@ -94,6 +94,7 @@ pub async fn run(server: Server, state: web::Data<AppState>) -> std::io::Result<
                 tick.tick().await;
                 flush_views(&state).await;
                 forget_old_windows(&state).await;
+                crate::mail::deliver_due(&state).await;
             }
         })
     };
@@ -105,7 +106,7 @@ pub async fn run(server: Server, state: web::Data<AppState>) -> std::io::Result<
 
 /// Deletes per-key request counters of minutes long past.
 async fn forget_old_windows(state: &AppState) {
-    let before = state.clock.now() - chrono::Duration::minutes(2);
+    let before = state.clock.now() - chrono::Duration::hours(2);
     if let Err(e) = state
         .db
         .run(move |conn| Ok(crate::db::api_keys::prune_windows(conn, before)?))

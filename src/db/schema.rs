@@ -276,3 +276,48 @@ diesel::table! {
         hits -> Integer,
     }
 }
+
+diesel::table! {
+    newsletters (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    newsletter_signups (id) {
+        id -> BigInt,
+        newsletter_id -> BigInt,
+        email -> Text,
+        status -> Text,
+        confirm_token_hash -> Nullable<Text>,
+        confirm_sent_at -> Nullable<Timestamp>,
+        unsubscribe_token_hash -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        unsubscribed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> BigInt,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        unsubscribe_url -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(newsletter_signups -> newsletters (newsletter_id));
+diesel::allow_tables_to_appear_in_same_query!(newsletters, newsletter_signups);

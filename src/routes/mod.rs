@@ -11,6 +11,7 @@ pub mod feeds;
 pub mod health;
 pub mod home;
 pub mod me;
+pub mod newsletters;
 pub mod newsroom;
 pub mod plans;
 pub mod sources;
@@ -91,7 +92,12 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(webhooks::payment_webhook)
         .service(api_keys::create_api_key)
         .service(api_keys::list_api_keys)
-        .service(api_keys::revoke_api_key);
+        .service(api_keys::revoke_api_key)
+        .service(newsletters::list_newsletters)
+        .service(newsletters::sign_up)
+        .service(newsletters::confirm)
+        .service(newsletters::unsubscribe_one_click)
+        .service(newsletters::unsubscribe);
 }
 
 /// Longest slug accepted in a filter or a path.

@@ -55,7 +55,8 @@ fn check_rss(text: &str, self_url: &str) -> Vec<String> {
         assert!(child(channel, required).is_some(), "channel {required}");
     }
     assert!(is_absolute_http(&child(channel, "link").expect("present")));
-    DateTime::parse_from_rfc2822(&child(channel, "lastBuildDate").expect("present")).expect("RFC 822 date");
+    DateTime::parse_from_rfc2822(&child(channel, "lastBuildDate").expect("present"))
+        .expect("RFC 822 date");
     let self_link = channel
         .children()
         .find(|n| n.has_tag_name((ATOM, "link")))
@@ -152,7 +153,8 @@ fn check_json_feed(feed: &Value, self_url: &str) -> Vec<String> {
                 item["content_html"].is_string() ^ item["content_text"].is_string(),
                 "content_html or content_text"
             );
-            DateTime::parse_from_rfc3339(item["date_published"].as_str().expect("present")).expect("present");
+            DateTime::parse_from_rfc3339(item["date_published"].as_str().expect("present"))
+                .expect("present");
             item["title"].as_str().expect("present").to_owned()
         })
         .collect()

@@ -13,6 +13,7 @@ mod bypass;
 mod catalogue;
 mod feeds;
 mod harness;
+mod newsletters;
 mod newsroom;
 mod operations;
 mod paywall;

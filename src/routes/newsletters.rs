@@ -1,0 +1,393 @@
+//! `/newsletters`: sign-up with double opt-in, and one-click unsubscribe.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ITEM_FRESHNESS, Query, public_json};
+use crate::app::AppState;
+use crate::auth::api_key;
+use crate::db::{DbConnection, api_keys, newsletters, outbox};
+use crate::domain::account::Email;
+use crate::domain::readership::hour_of;
+use crate::error::ApiError;
+use crate::openapi::{
+    BadRequest, NotFound, PayloadTooLarge, TooManyRequests, Unavailable, UnsupportedMediaType,
+};
+
+/// How long a confirmation link works.
+const CONFIRM_TTL: Duration = Duration::hours(48);
+/// Sign-up requests per client address per hour.
+const SIGNUPS_PER_CLIENT: i32 = 10;
+/// Confirmation mails per email address per hour.
+const MAILS_PER_ADDRESS: i32 = 3;
+
+/// A newsletter.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewsletterView {
+    /// Identifier used in URLs.
+    #[schema(example = "daily")]
+    pub slug: String,
+    /// Its name.
+    #[schema(example = "The Daily Dispatch")]
+    pub name: String,
+    /// What it brings.
+    pub description: String,
+}
+
+/// The newsletters on offer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewsletterList {
+    /// Every newsletter.
+    pub data: Vec<NewsletterView>,
+}
+
+/// A sign-up.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "ana@example.com"}))]
+pub struct SignupRequest {
+    /// The address to send the newsletter to.
+    #[schema(max_length = 254)]
+    pub email: String,
+}
+
+/// A token from a mail.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "Zq3v0Yl8m2TgS1b5xWcK7fH4rP9dN6aE0uJ2iQ8oL3y"}))]
+pub struct TokenRequest {
+    /// The token, as written in the mail.
+    #[schema(max_length = 100)]
+    pub token: String,
+}
+
+/// The token of a one-click unsubscribe link.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OneClickParams {
+    /// The token from the `List-Unsubscribe` link.
+    #[param(max_length = 100)]
+    pub token: String,
+}
+
+/// What happened to a request about a subscription.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupStatus {
+    /// The newsletter.
+    #[schema(example = "daily")]
+    pub newsletter: String,
+    /// `pending`, `confirmed` or `unsubscribed`.
+    #[schema(example = "confirmed")]
+    pub status: String,
+}
+
+/// The answer to a sign-up: the same whatever the address's state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupAccepted {
+    /// For people.
+    #[schema(
+        example = "Check your inbox: if this address can receive mail, a confirmation link is on its way."
+    )]
+    pub message: &'static str,
+}
+
+fn new_token() -> Result<(String, String), ApiError> {
+    // The same shape as API key secrets, without the prefix.
+    let secret = api_key::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let token = secret.trim_start_matches(api_key::PREFIX).to_owned();
+    let hash = api_key::hash(&token);
+    Ok((token, hash))
+}
+
+fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+/// List newsletters
+#[utoipa::path(
+    tag = "newsletters",
+    responses(
+        (status = 200, description = "The newsletters.", body = NewsletterList),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[get("/newsletters")]
+pub async fn list_newsletters(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let rows = state.db.run(|conn| Ok(newsletters::list(conn)?)).await?;
+    let list = NewsletterList {
+        data: rows
+            .into_iter()
+            .map(|n| NewsletterView {
+                slug: n.slug,
+                name: n.name,
+                description: n.description,
+            })
+            .collect(),
+    };
+    public_json(&req, &list, ITEM_FRESHNESS)
+}
+
+fn queue_confirmation(
+    conn: &mut DbConnection,
+    newsletter: &newsletters::Newsletter,
+    email: &str,
+    token: &str,
+    base: &str,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<usize> {
+    let body = format!(
+        "Someone (we hope you) asked to receive {name} at this address.\n\n\
+         To confirm, send this token to {base}/api/v1/newsletters/confirm within 48 hours:\n\n    {token}\n\n\
+         If it was not you, ignore this mail: nothing will be sent without confirmation.\n",
+        name = newsletter.name
+    );
+    outbox::enqueue(
+        conn,
+        email,
+        &format!("Confirm your subscription to {}", newsletter.name),
+        &body,
+        None,
+        now,
+    )
+}
+
+/// Sign up to a newsletter
+///
+/// Answers 202 whatever the address's state (new, pending, confirmed or
+/// unsubscribed), so the answer tells nothing about who subscribes. A
+/// confirmation mail with a single-use token (valid 48 hours) is queued when
+/// the address is not already confirmed; at most three such mails per
+/// address per hour. A client address may make ten sign-up requests an hour.
+#[utoipa::path(
+    tag = "newsletters",
+    params(("slug" = String, Path, description = "The newsletter.", example = "daily", max_length = 120)),
+    request_body = SignupRequest,
+    responses(
+        (status = 202, description = "Accepted; a confirmation mail may be on its way.", body = SignupAccepted),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[post("/newsletters/{slug}/signups")]
+pub async fn sign_up(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+    body: web::Json<SignupRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;
+    let email = email.as_str().to_owned();
+    let slug = slug.into_inner();
+    let client = req
+        .peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+    let base = base_url(&req);
+    let now = state.clock.now();
+    let (token, hash) = new_token()?;
+    let (_, unsubscribe_hash) = new_token()?;
+    let hour = hour_of(now);
+    state
+        .db
+        .run(move |conn| {
+            diesel::Connection::transaction(conn, |conn| {
+                let newsletter =
+                    newsletters::find(conn, &slug)?.ok_or(ApiError::NotFound("newsletter"))?;
+                if api_keys::hit(conn, &format!("signup-client:{client}"), hour)?
+                    > SIGNUPS_PER_CLIENT
+                {
+                    let wait = (hour + Duration::hours(1) - now).num_seconds().max(1);
+                    return Err(ApiError::TooManyRequests(wait.unsigned_abs()));
+                }
+                let existing = newsletters::find_signup(conn, newsletter.id, &email)?;
+                if existing.as_ref().is_some_and(|s| s.status == "confirmed") {
+                    return Ok(());
+                }
+                // Past the per-address allowance the answer stays the same;
+                // only the mail is not sent again.
+                if api_keys::hit(conn, &format!("signup-email:{email}"), hour)? > MAILS_PER_ADDRESS
+                {
+                    return Ok(());
+                }
+                match existing {
+                    None => {
+                        newsletters::insert_pending(
+                            conn,
+                            newsletter.id,
+                            &email,
+                            &hash,
+                            &unsubscribe_hash,
+                            now,
+                        )?;
+                    }
+                    Some(signup) => {
+                        newsletters::renew_pending(conn, signup.id, &hash, now)?;
+                    }
+                }
+                queue_confirmation(conn, &newsletter, &email, &token, &base, now)?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(SignupAccepted {
+            message: "Check your inbox: if this address can receive mail, a confirmation link is on its way.",
+        }))
+}
+
+fn token_hash(token: &str) -> Result<String, ApiError> {
+    let token = token.trim();
+    if token.is_empty() || token.len() > 100 {
+        return Err(ApiError::field(
+            "token",
+            "is unknown, already used or expired",
+        ));
+    }
+    Ok(api_key::hash(token))
+}
+
+fn slug_of(conn: &mut DbConnection, newsletter_id: i64) -> Result<String, ApiError> {
+    Ok(newsletters::list(conn)?
+        .into_iter()
+        .find(|n| n.id == newsletter_id)
+        .map(|n| n.slug)
+        .unwrap_or_default())
+}
+
+/// Confirm a sign-up
+///
+/// Spends the token from the confirmation mail: the address is subscribed,
+/// and a welcome mail with a one-click unsubscribe link (RFC 8058
+/// `List-Unsubscribe`) is queued. A used, unknown or expired token is a 400.
+#[utoipa::path(
+    tag = "newsletters",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "Subscribed.", body = SignupStatus),
+        (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[post("/newsletters/confirm")]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let hash = token_hash(&body.token)?;
+    let (unsubscribe_token, unsubscribe_hash) = new_token()?;
+    let base = base_url(&req);
+    let now = state.clock.now();
+    let status = state
+        .db
+        .run(move |conn| {
+            diesel::Connection::transaction(conn, |conn| {
+                let signup = newsletters::confirm(conn, &hash, now - CONFIRM_TTL, now)?
+                    .ok_or_else(|| {
+                        ApiError::field("token", "is unknown, already used or expired")
+                    })?;
+                newsletters::set_unsubscribe_hash(conn, signup.id, &unsubscribe_hash)?;
+                let slug = slug_of(conn, signup.newsletter_id)?;
+                let url = format!(
+                    "{base}/api/v1/newsletters/unsubscribe/one-click?token={unsubscribe_token}"
+                );
+                let body = format!(
+                    "You are subscribed. The first issue comes tomorrow morning.\n\n\
+                     To stop at any time, open or POST to:\n{url}\n"
+                );
+                outbox::enqueue(
+                    conn,
+                    &signup.email,
+                    "Welcome to the newsletter",
+                    &body,
+                    Some(&url),
+                    now,
+                )?;
+                Ok(SignupStatus {
+                    newsletter: slug,
+                    status: "confirmed".into(),
+                })
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(status))
+}
+
+async fn unsubscribe_with(state: &AppState, token: &str) -> Result<HttpResponse, ApiError> {
+    let hash = token_hash(token)?;
+    let now = state.clock.now();
+    let status = state
+        .db
+        .run(move |conn| {
+            let signup = newsletters::unsubscribe(conn, &hash, now)?
+                .ok_or_else(|| ApiError::field("token", "is unknown, already used or expired"))?;
+            Ok(SignupStatus {
+                newsletter: slug_of(conn, signup.newsletter_id)?,
+                status: signup.status,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(status))
+}
+
+/// Unsubscribe
+///
+/// With the token from a newsletter mail's unsubscribe link. Unsubscribing
+/// twice is harmless.
+#[utoipa::path(
+    tag = "newsletters",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "Unsubscribed.", body = SignupStatus),
+        (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[post("/newsletters/unsubscribe")]
+pub async fn unsubscribe(
+    state: web::Data<AppState>,
+    body: web::Json<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    unsubscribe_with(&state, &body.token).await
+}
+
+/// Unsubscribe in one click (RFC 8058)
+///
+/// The target of a mail's `List-Unsubscribe` header: mail clients POST
+/// `List-Unsubscribe=One-Click` here, with the token in the URL. The body is
+/// not needed.
+#[utoipa::path(
+    tag = "newsletters",
+    params(OneClickParams),
+    responses(
+        (status = 200, description = "Unsubscribed.", body = SignupStatus),
+        (status = 400, response = BadRequest),
+        (status = 503, response = Unavailable),
+    )
+)]
+#[post("/newsletters/unsubscribe/one-click")]
+pub async fn unsubscribe_one_click(
+    state: web::Data<AppState>,
+    Query(params): Query<OneClickParams>,
+) -> Result<HttpResponse, ApiError> {
+    unsubscribe_with(&state, &params.token).await
+}
