@@ -114,6 +114,16 @@ async fn no_request_shape_reveals_a_paywalled_body() {
         "/api/v1/sources",
         "/api/v1/plans",
         "/api/v1/openapi.json",
+        "/api/v1/home",
+        "/api/v1/articles?q=secret",
+        "/api/v1/articles?q=secret&sort=latest",
+        "/api/v1/articles?q=%22secret%20ending%22",
+        "/api/v1/articles?sort=most_read&window=30d",
+        "/api/v1/topics/trending",
+        "/api/v1/feeds/rss",
+        "/api/v1/feeds/atom",
+        "/api/v1/feeds/json?limit=50",
+        "/api/v1/newsletters",
     ];
     for (who, headers) in &identities {
         for path in paths {
