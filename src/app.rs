@@ -18,6 +18,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::meter_token::MeterKeys;
+use crate::cache::{self, ResponseCache};
 use crate::config::Config;
 use crate::db::{Db, DbPool};
 use crate::error::{self, ApiError};
@@ -77,6 +78,8 @@ pub struct AppState {
     pub anonymous: AnonymousLimiter,
     /// Where the outbox sends mail.
     pub mailer: Arc<Mailer>,
+    /// Public responses kept in memory for a moment.
+    pub cache: ResponseCache,
 }
 
 impl AppState {
@@ -100,6 +103,7 @@ impl AppState {
             views: Arc::new(ViewCounter::default()),
             anonymous: AnonymousLimiter::default(),
             mailer,
+            cache: ResponseCache::default(),
         })
     }
 }
@@ -157,6 +161,7 @@ pub fn build_app(
             SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::new(["/api/v1/openapi.json"])),
         )
         .default_service(web::to(fallback))
+        .wrap(from_fn(cache::cache))
         .wrap(from_fn(limits::limit))
         .wrap(
             DefaultHeaders::new()

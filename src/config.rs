@@ -186,6 +186,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// `MAIL_FROM`: the sender of every mail.
     pub mail_from: String,
+    /// `RESPONSE_CACHE_TTL_MS`: how long public responses are served from
+    /// memory; 0 turns the cache off.
+    pub response_cache_ttl: Duration,
 }
 
 /// A configuration variable that could not be used.
@@ -339,7 +342,11 @@ impl Config {
             return Err(fail("MAIL_FROM", format!("not a mailbox: `{mail_from}`")));
         }
 
+        let cache_ms = parse_in_range(get("RESPONSE_CACHE_TTL_MS"), 2_000, 0..=60_000)
+            .map_err(|m| fail("RESPONSE_CACHE_TTL_MS", m))?;
+
         Ok(Self {
+            response_cache_ttl: Duration::from_millis(cache_ms),
             smtp_url,
             mail_from,
             rate_limit_anonymous_per_minute,
@@ -511,6 +518,7 @@ mod tests {
             ("RATE_LIMIT_ANONYMOUS_PER_MINUTE", "lots"),
             ("SMTP_URL", "mail.example:25"),
             ("MAIL_FROM", "not an address"),
+            ("RESPONSE_CACHE_TTL_MS", "-1"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");

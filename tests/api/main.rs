@@ -10,6 +10,7 @@ mod api_keys;
 mod articles;
 mod builders;
 mod bypass;
+mod cache;
 mod catalogue;
 mod feeds;
 mod harness;

@@ -1,0 +1,340 @@
+#!/usr/bin/env python3
+"""The newsdesk read-path benchmark.
+
+Builds the release binary, seeds fresh SQLite and PostgreSQL databases with
+`seed --synthetic` (1,000 and 100,000 articles), starts the server, and
+drives each scenario with wrk (64 connections, fixed duration, three runs,
+medians). In the same run, nginx serves the exact bytes of each scenario's
+response as a static file, and our requests/s are reported as a ratio of
+nginx's. Writes bench/results.json and bench/results.md.
+
+    python3 bench/run.py                      # everything (about 25 minutes)
+    python3 bench/run.py --quick              # 1,000 articles, SQLite, 2 s runs
+
+Needs wrk and nginx (`apt-get install wrk nginx`), and PostgreSQL on
+127.0.0.1:5432 (user postgres) unless --backends sqlite.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, "target", "release", "newsdesk")
+WORK = os.path.join(ROOT, "target", "bench")
+PORT = 18080
+NGINX_PORT = 18081
+PG = "postgres://postgres@127.0.0.1:5432"
+CONNECTIONS = 64
+PASSWORD = "benchmark passphrase 1"
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def get(path, headers=None, data=None, method=None):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}{path}", headers=headers or {}, data=data, method=method
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read(), dict(response.headers)
+
+
+def get_json(path):
+    return json.loads(get(path)[0])
+
+
+def psql(sql, db="postgres"):
+    subprocess.run(
+        ["psql", f"{PG}/{db}", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql],
+        check=True,
+        capture_output=True,
+    )
+
+
+def fresh_database(backend, size):
+    if backend == "sqlite":
+        path = os.path.join(WORK, f"bench-{size}.db")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+        return f"sqlite://{path}"
+    name = f"newsdesk_bench_{size}"
+    psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    psql(f"CREATE DATABASE {name}")
+    return f"{PG}/{name}"
+
+
+def env_for(url):
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        BIND_ADDR=f"127.0.0.1:{PORT}",
+        SEED_DEMO="false",
+        RATE_LIMIT_ANONYMOUS_PER_MINUTE="0",
+        RUST_LOG="warn",
+        WORKERS="2",
+        JWT_SECRET="benchmark-secret-benchmark-secret-0123456789",
+        DATABASE_POOL_SIZE="8",
+    )
+    return env
+
+
+def seed(url, size):
+    started = time.monotonic()
+    subprocess.run([BINARY, "seed", "--synthetic", str(size)], env=env_for(url), check=True,
+                   capture_output=True)
+    seconds = time.monotonic() - started
+    subprocess.run(
+        [BINARY, "create-admin", "--email", "bench@example.com", "--password-stdin"],
+        env=env_for(url), input=PASSWORD.encode(), check=True, capture_output=True,
+    )
+    return seconds
+
+
+def start_server(url):
+    started = time.monotonic()
+    process = subprocess.Popen([BINARY, "serve"], env=env_for(url),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            get("/health/ready")
+            return process, time.monotonic() - started
+        except (urllib.error.URLError, ConnectionError):
+            if process.poll() is not None:
+                raise RuntimeError("the server exited at start-up")
+            time.sleep(0.01)
+
+
+def peak_rss_mb(process):
+    with open(f"/proc/{process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def stop(process):
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+
+
+def wrk(url, seconds, script=None):
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    if script:
+        command += ["-s", script]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    latencies = {}
+    for percentile, value, unit in LATENCY.findall(output):
+        factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        latencies[percentile] = float(value) * factor
+    return {"rps": rps, "p50_ms": latencies.get("50"), "p99_ms": latencies.get("99"),
+            "errors": int(non_2xx.group(1)) if non_2xx else 0}
+
+
+def measure(url, seconds, runs, script=None):
+    results = [wrk(url, seconds, script) for _ in range(runs)]
+    return {
+        "rps": statistics.median(r["rps"] for r in results),
+        "p50_ms": statistics.median(r["p50_ms"] for r in results),
+        "p99_ms": statistics.median(r["p99_ms"] for r in results),
+        "errors": sum(r["errors"] for r in results),
+    }
+
+
+def nginx_start(root):
+    conf = os.path.join(WORK, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""
+worker_processes 2;
+pid {WORK}/nginx.pid;
+error_log {WORK}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    keepalive_requests 100000;
+    default_type application/json;
+    server {{
+        listen 127.0.0.1:{NGINX_PORT};
+        root {root};
+    }}
+}}
+""")
+    subprocess.run(["nginx", "-c", conf], check=True)
+    time.sleep(0.3)
+    return conf
+
+
+def nginx_stop(conf):
+    subprocess.run(["nginx", "-c", conf, "-s", "stop"], check=False)
+    time.sleep(0.3)
+
+
+def scenarios(size):
+    """Paths of each scenario for this database."""
+    free = get_json("/api/v1/articles?limit=100")["data"]
+    by_level = {}
+    for article in free:
+        by_level.setdefault(article["access_level"], article["slug"])
+    topic = get_json("/api/v1/topics?limit=100")["data"]
+    topic = max(topic, key=lambda t: t.get("article_count", 0))["slug"]
+    # Walk to the deepest page up to the 1,000th of 20 (the 1,000-article
+    # database has only 50 such pages).
+    target = min(999 * 20, size - 20)
+    cursor, seen = None, 0
+    while seen < target:
+        step = min(100, target - seen)
+        path = f"/api/v1/articles?limit={step}" + (f"&cursor={cursor}" if cursor else "")
+        page = get_json(path)
+        seen += len(page["data"])
+        cursor = page["meta"]["next_cursor"]
+    deep_page = 1 + target // 20
+    return {
+        "list": "/api/v1/articles?limit=20",
+        "topic_list": f"/api/v1/articles?limit=20&topic={topic}",
+        "free_article": f"/api/v1/articles/{by_level['free']}",
+        "metered_new_reader": f"/api/v1/articles/{by_level['metered']}",
+        "page_1": "/api/v1/articles?limit=20",
+        "deep_page": f"/api/v1/articles?limit=20&cursor={cursor}",
+        "search": "/api/v1/articles?q=port",
+        "home": "/api/v1/home",
+        "login": "/api/v1/auth/login",
+    }, deep_page
+
+
+def login_script():
+    path = os.path.join(WORK, "login.lua")
+    with open(path, "w") as f:
+        body = json.dumps({"email": "bench@example.com", "password": PASSWORD})
+        f.write('wrk.method = "POST"\n')
+        f.write(f"wrk.body = {json.dumps(body)}\n")
+        f.write('wrk.headers["Content-Type"] = "application/json"\n')
+    return path
+
+
+def run_backend(backend, size, seconds, runs, static_root):
+    log(f"== {backend}, {size} articles")
+    url = fresh_database(backend, size)
+    seed_seconds = seed(url, size)
+    log(f"   seeded in {seed_seconds:.1f} s")
+    # Start once to migrate and warm, then measure start-up on the existing database.
+    process, _ = start_server(url)
+    stop(process)
+    process, startup = start_server(url)
+    log(f"   ready in {startup:.2f} s")
+    paths, deep_page = scenarios(size)
+    results = {"seed_seconds": seed_seconds, "startup_seconds": startup,
+               "deep_page_number": deep_page, "scenarios": {}}
+    conf = None
+    try:
+        for name, path in paths.items():
+            script = login_script() if name == "login" else None
+            target = f"http://127.0.0.1:{PORT}{path}"
+            if name != "login":
+                get(path)  # warm
+            ours = measure(target, seconds, runs, script)
+            entry = {"path": path, "ours": ours}
+            if name != "login":
+                # The bytes of one response, served by nginx for comparison.
+                body, _ = get(path)
+                file_name = f"{backend}-{size}-{name}.json"
+                with open(os.path.join(static_root, file_name), "wb") as f:
+                    f.write(body)
+                if conf is None:
+                    conf = nginx_start(static_root)
+                entry["nginx"] = measure(f"http://127.0.0.1:{NGINX_PORT}/{file_name}", seconds, runs)
+                entry["ratio"] = ours["rps"] / entry["nginx"]["rps"]
+            results["scenarios"][name] = entry
+            log(f"   {name:20} {ours['rps']:>10.0f} req/s  p50 {ours['p50_ms']:.2f} ms  "
+                f"p99 {ours['p99_ms']:.2f} ms" + (f"  ({entry['ratio']:.0%} of nginx)" if "ratio" in entry else ""))
+        results["peak_rss_mb"] = peak_rss_mb(process)
+    finally:
+        stop(process)
+        if conf:
+            nginx_stop(conf)
+    return results
+
+
+def markdown(all_results, seconds, runs):
+    lines = [
+        f"wrk, {CONNECTIONS} connections, 2 threads, {seconds} s per run, median of {runs} runs; "
+        "nginx serves the same bytes as a static file (2 workers, keep-alive).",
+        "",
+        "| backend | articles | scenario | req/s | p50 ms | p99 ms | nginx req/s | ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key, result in all_results.items():
+        backend, size = key.split(":")
+        for name, entry in result["scenarios"].items():
+            ours = entry["ours"]
+            nginx = entry.get("nginx")
+            lines.append(
+                f"| {backend} | {int(size):,} | {name} | {ours['rps']:,.0f} | {ours['p50_ms']:.2f} | "
+                f"{ours['p99_ms']:.2f} | {nginx['rps']:,.0f} | {entry['ratio']:.0%} |" if nginx else
+                f"| {backend} | {int(size):,} | {name} | {ours['rps']:,.0f} | {ours['p50_ms']:.2f} | "
+                f"{ours['p99_ms']:.2f} | – | – |"
+            )
+    lines += ["", "| backend | articles | seed s | start-up to ready s | peak RSS MB | deep page |",
+              "|---|---|---|---|---|---|"]
+    for key, result in all_results.items():
+        backend, size = key.split(":")
+        lines.append(
+            f"| {backend} | {int(size):,} | {result['seed_seconds']:.1f} | "
+            f"{result['startup_seconds']:.2f} | {result['peak_rss_mb']:.0f} | {result['deep_page_number']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1,000 articles, SQLite, 2 s runs, one run")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--sizes", default="1000,100000")
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if args.quick:
+        args.backends, args.sizes, args.seconds, args.runs = "sqlite", "1000", 2, 1
+    for tool in ("wrk", "nginx"):
+        if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
+            sys.exit(f"{tool} is missing: apt-get install wrk nginx")
+    os.makedirs(WORK, exist_ok=True)
+    log("== cargo build --release")
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    static_root = tempfile.mkdtemp(prefix="newsdesk-static-", dir=WORK)
+    os.chmod(static_root, 0o755)
+    all_results = {}
+    for backend in args.backends.split(","):
+        for size in (int(s) for s in args.sizes.split(",")):
+            all_results[f"{backend}:{size}"] = run_backend(backend, size, args.seconds, args.runs, static_root)
+    output = {"connections": CONNECTIONS, "seconds": args.seconds, "runs": args.runs,
+              "results": all_results}
+    with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
+        json.dump(output, f, indent=2)
+    table = markdown(all_results, args.seconds, args.runs)
+    with open(os.path.join(ROOT, "bench", "results.md"), "w") as f:
+        f.write(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+//! An in-process cache of public responses.
+//!
+//! A GET without credentials whose response was `Cache-Control: public` is
+//! kept for a short time (`RESPONSE_CACHE_TTL_MS`) and served again without
+//! touching the database, `If-None-Match` included. Anything that depends
+//! on the reader is `private` and is never stored, and a request carrying
+//! credentials or a meter token never reads the cache. Any successful write
+//! on this node empties it at once; other nodes converge within the TTL.
+//! The cache is bounded by entries and by bytes.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::HttpResponse;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+
+use crate::app::AppState;
+
+/// Most responses kept.
+const MAX_ENTRIES: usize = 2_048;
+/// Largest response kept, in bytes.
+const MAX_BODY: usize = 512 * 1024;
+/// Most bytes kept in all.
+const MAX_TOTAL: usize = 64 * 1024 * 1024;
+
+#[derive(Clone)]
+struct Entry {
+    stored: Instant,
+    generation: u64,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: HashMap<String, Entry>,
+    bytes: usize,
+    generation: u64,
+}
+
+/// The cache; one per process.
+#[derive(Default)]
+pub struct ResponseCache {
+    inner: Mutex<Inner>,
+}
+
+impl ResponseCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Forgets everything (after a write).
+    pub fn invalidate(&self) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.entries.clear();
+        inner.bytes = 0;
+    }
+
+    fn get(&self, key: &str, ttl: Duration) -> Option<Entry> {
+        let inner = self.lock();
+        let entry = inner.entries.get(key)?;
+        (entry.generation == inner.generation && entry.stored.elapsed() < ttl)
+            .then(|| entry.clone())
+    }
+
+    fn put(&self, key: String, generation: u64, headers: HeaderMap, body: Bytes) {
+        let mut inner = self.lock();
+        if inner.generation != generation || body.len() > MAX_BODY {
+            return;
+        }
+        if inner.entries.len() >= MAX_ENTRIES || inner.bytes + body.len() > MAX_TOTAL {
+            inner.entries.clear();
+            inner.bytes = 0;
+        }
+        inner.bytes += body.len();
+        if let Some(old) = inner.entries.insert(
+            key,
+            Entry {
+                stored: Instant::now(),
+                generation,
+                headers,
+                body,
+            },
+        ) {
+            inner.bytes -= old.body.len();
+        }
+    }
+
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+}
+
+/// Whether a request may be answered from, and stored into, the cache.
+fn cacheable(req: &ServiceRequest) -> bool {
+    req.method() == Method::GET
+        && req.path().starts_with("/api/v1/")
+        && !["authorization", "x-api-key", "x-meter-token", "cookie"]
+            .iter()
+            .any(|name| req.headers().contains_key(*name))
+}
+
+fn not_modified(req: &ServiceRequest, headers: &HeaderMap) -> bool {
+    let Some(etag) = headers.get(header::ETAG).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+fn replay(req: ServiceRequest, entry: Entry) -> ServiceResponse<BoxBody> {
+    let status = if not_modified(&req, &entry.headers) {
+        StatusCode::NOT_MODIFIED
+    } else {
+        StatusCode::OK
+    };
+    let mut response = HttpResponse::new(status);
+    for (name, value) in &entry.headers {
+        response.headers_mut().append(name.clone(), value.clone());
+    }
+    let response = if status == StatusCode::OK {
+        response.set_body(BoxBody::new(entry.body))
+    } else {
+        response.set_body(BoxBody::new(()))
+    };
+    req.into_response(response)
+}
+
+/// Serves public GETs from the cache and keeps what they return; empties
+/// the cache after any successful write.
+pub async fn cache<B: MessageBody + 'static>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B, BoxBody>>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    let ttl = state.config.response_cache_ttl;
+    let writing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if ttl.is_zero() || !cacheable(&req) {
+        let response = next.call(req).await?;
+        if writing && response.status().is_success() {
+            state.cache.invalidate();
+        }
+        return Ok(response.map_into_left_body());
+    }
+    let key = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
+    if let Some(entry) = state.cache.get(&key, ttl) {
+        return Ok(replay(req, entry).map_into_right_body());
+    }
+    let generation = state.cache.generation();
+    let response = next.call(req).await?;
+    let public = response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("public"));
+    if response.status() != StatusCode::OK || !public {
+        return Ok(response.map_into_left_body());
+    }
+    let (request, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let body = match actix_web::body::to_bytes(body).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return Ok(
+                ServiceResponse::new(request, HttpResponse::InternalServerError().finish())
+                    .map_into_right_body(),
+            );
+        }
+    };
+    state
+        .cache
+        .put(key, generation, head.headers().clone(), body.clone());
+    let response = head.set_body(BoxBody::new(body));
+    Ok(ServiceResponse::new(request, response).map_into_right_body())
+}
