@@ -63,9 +63,10 @@ pub struct ArticleListParams {
     #[param(inline)]
     pub status: Option<ArticleStatus>,
     /// Search headline, dek and body: words (all must match), `"a phrase"`,
-    /// `-excluded` words or phrases, and `prefix*`. Results carry a
+    /// `-excluded` words or phrases, and `prefix*`, e.g. `"air defense" -drill`. Results carry a
     /// `highlight`. At most 200 characters; malformed syntax is a 400.
-    #[param(max_length = 200, example = "\"air defense\" -drill")]
+    // No example: Swagger UI would fill it into every "Try it out".
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// `latest` (newest first; the default without `q`), `relevance` (best
     /// match first; the default with `q`, which it needs) or `most_read`
