@@ -21,6 +21,7 @@ use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 
 use crate::app::AppState;
+use crate::routes::articles::ArticleRead;
 
 /// Most responses kept.
 const MAX_ENTRIES: usize = 2_048;
@@ -31,6 +32,8 @@ const MAX_TOTAL: usize = 64 * 1024 * 1024;
 
 #[derive(Clone)]
 struct Entry {
+    /// The article this response is a read of, to count cached reads as views.
+    article: Option<i64>,
     stored: Instant,
     generation: u64,
     headers: HeaderMap,
@@ -70,7 +73,8 @@ impl ResponseCache {
             .then(|| entry.clone())
     }
 
-    fn put(&self, key: String, generation: u64, headers: HeaderMap, body: Bytes) {
+    fn put(&self, key: String, generation: u64, entry: (HeaderMap, Bytes, Option<i64>)) {
+        let (headers, body, article) = entry;
         let mut inner = self.lock();
         if inner.generation != generation || body.len() > MAX_BODY {
             return;
@@ -83,6 +87,7 @@ impl ResponseCache {
         if let Some(old) = inner.entries.insert(
             key,
             Entry {
+                article,
                 stored: Instant::now(),
                 generation,
                 headers,
@@ -99,10 +104,12 @@ impl ResponseCache {
 }
 
 /// Whether a request may be answered from, and stored into, the cache.
+/// A meter token does not stop it: only public answers are ever stored, and
+/// those are the same with or without one (a metered article is private).
 fn cacheable(req: &ServiceRequest) -> bool {
     req.method() == Method::GET
         && req.path().starts_with("/api/v1/")
-        && !["authorization", "x-api-key", "x-meter-token", "cookie"]
+        && !["authorization", "x-api-key", "cookie"]
             .iter()
             .any(|name| req.headers().contains_key(*name))
 }
@@ -160,6 +167,9 @@ pub async fn cache<B: MessageBody + 'static>(
         .path_and_query()
         .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
     if let Some(entry) = state.cache.get(&key, ttl) {
+        if let Some(article) = entry.article {
+            state.views.record(article, state.clock.now());
+        }
         return Ok(replay(req, entry).map_into_right_body());
     }
     let generation = state.cache.generation();
@@ -173,6 +183,10 @@ pub async fn cache<B: MessageBody + 'static>(
         return Ok(response.map_into_left_body());
     }
     let (request, response) = response.into_parts();
+    let article = response
+        .extensions()
+        .get::<ArticleRead>()
+        .map(|read| read.0);
     let (head, body) = response.into_parts();
     let body = match actix_web::body::to_bytes(body).await {
         Ok(bytes) => bytes,
@@ -183,9 +197,11 @@ pub async fn cache<B: MessageBody + 'static>(
             );
         }
     };
-    state
-        .cache
-        .put(key, generation, head.headers().clone(), body.clone());
+    state.cache.put(
+        key,
+        generation,
+        (head.headers().clone(), body.clone(), article),
+    );
     let response = head.set_body(BoxBody::new(body));
     Ok(ServiceResponse::new(request, response).map_into_right_body())
 }

@@ -36,7 +36,7 @@ pub fn used(conn: &mut DbConnection, reader: &str, month: &str) -> QueryResult<i
 
 /// Counts a read if the reader is still under `limit` this month, atomically:
 /// concurrent reads by one reader (on any node) cannot pass the limit.
-/// Returns whether the article is counted for the reader afterwards.
+/// Returns the reader's count afterwards, and whether this article is in it.
 pub fn count_read(
     conn: &mut DbConnection,
     reader: &str,
@@ -44,7 +44,7 @@ pub fn count_read(
     article_id: i64,
     limit: i64,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> QueryResult<(i64, bool)> {
     conn.transaction(|conn| {
         if let DbConnection::Postgres(pg) = conn {
             // Serialises this reader's meter across connections and nodes;
@@ -65,7 +65,7 @@ pub fn count_read(
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
         .execute(conn)?;
-        Ok(state(conn, reader, month, article_id)?.1)
+        state(conn, reader, month, article_id)
     })
 }
 

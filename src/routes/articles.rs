@@ -6,7 +6,10 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{MAX_SLUG_LEN, Query, decode_cursor, page_limit, private_json, public_list};
+use super::{
+    ITEM_FRESHNESS, MAX_SLUG_LEN, Query, decode_cursor, page_limit, private_json, public_json,
+    public_list,
+};
 use crate::app::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser};
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey, Shelf};
@@ -16,7 +19,7 @@ use crate::domain::account::Role;
 use crate::domain::article::AccessLevel;
 use crate::domain::article::{ArticleKind, ArticleStatus};
 use crate::domain::cursor::{Cursor, MAX_OFFSET};
-use crate::domain::paywall::{self, Access, MeterState, Reader};
+use crate::domain::paywall::{self, Access, AccessReason, MeterState, Reader};
 use crate::domain::search::{SearchQuery, highlight};
 use crate::error::{ApiError, FieldError};
 use crate::limits::ApiClient;
@@ -452,9 +455,9 @@ async fn search_articles(
         (status = 200, description = "The article (editors get `EditorArticle`).", body = Article,
             headers(
                 ("ETag" = String, description = "Validator of this representation, for this reader."),
-                ("Cache-Control" = String, description = "`private, no-cache`: the answer depends on the reader."),
+                ("Cache-Control" = String, description = "`public` for a free article (the same for everyone); `private, no-cache` otherwise, as the answer depends on the reader."),
                 ("Vary" = String, description = "`Authorization, X-Meter-Token, X-API-Key`."),
-                ("X-Meter-Token" = String, description = "For anonymous readers: the meter token to send back next time.")
+                ("X-Meter-Token" = String, description = "For anonymous readers of metered and premium articles: the meter token to send back next time.")
             )),
         (status = 301, description = "The article was renamed; `Location` has its new URL.",
             headers(("Location" = String, description = "The article's current URL."))),
@@ -492,7 +495,8 @@ pub async fn get_article(
             .json(article));
     }
     let meter = MeterIdentity::of(&state, &req, reader.0.as_ref())?;
-    let (mut kind, key, user_id) = (meter.reader, meter.key.clone(), meter.user_id);
+    let (mut kind, key, user_id, fresh) =
+        (meter.reader, meter.key.clone(), meter.user_id, meter.fresh);
     let grace = state.config.past_due_grace();
     let limit = i64::from(match kind {
         Reader::Anonymous => state.config.free_articles_anonymous,
@@ -511,8 +515,13 @@ pub async fn get_article(
                     {
                         kind = Reader::Subscriber;
                     }
+                    let whose = Whose {
+                        reader: kind,
+                        key: &key,
+                        fresh,
+                    };
                     let (access, view) =
-                        read_through_meter(conn, level, row.summary.id, kind, &key, limit, now)?;
+                        read_through_meter(conn, level, row.summary.id, whose, limit, now)?;
                     let offer = if access.full {
                         None
                     } else {
@@ -526,19 +535,28 @@ pub async fn get_article(
         .await?;
     match found {
         Ok((row, card, access, view, offer)) => {
-            state.views.record(row.summary.id, now);
+            let article_id = row.summary.id;
+            state.views.record(article_id, now);
             let mut article = Article::new(row, card, access, view);
             let partner = matches!(kind, Reader::Partner { .. });
             article.paywall = offer.filter(|_| !partner).map(|plans| {
                 let plans = plans.into_iter().map(views::Plan::from).collect();
                 Paywall::new(access.reason, kind != Reader::Anonymous, plans)
             });
-            let mut response = private_json(&req, &article)?;
-            if let Some(token) = meter.token_to_return
-                && let Ok(value) = header::HeaderValue::from_str(&token)
-            {
-                response.headers_mut().insert(METER_TOKEN.clone(), value);
-            }
+            // A free article is the same for every reader: public, so that
+            // caches (ours and a CDN) can keep it; it carries no meter token.
+            let mut response = if access.reason == AccessReason::Free {
+                public_json(&req, &article, ITEM_FRESHNESS)?
+            } else {
+                let mut response = private_json(&req, &article)?;
+                if let Some(token) = meter.token_to_return
+                    && let Ok(value) = header::HeaderValue::from_str(&token)
+                {
+                    response.headers_mut().insert(METER_TOKEN.clone(), value);
+                }
+                response
+            };
+            response.extensions_mut().insert(ArticleRead(article_id));
             Ok(response)
         }
         Err(Some(new_slug)) => Ok(HttpResponse::MovedPermanently()
@@ -548,6 +566,11 @@ pub async fn get_article(
         Err(None) => Err(ApiError::NotFound("article")),
     }
 }
+
+/// Marks a response as a read of this article, so that a cached copy served
+/// later still counts as a view.
+#[derive(Clone, Copy, Debug)]
+pub struct ArticleRead(pub i64);
 
 /// The header that carries an anonymous reader's meter token, both ways.
 pub static METER_TOKEN: header::HeaderName = header::HeaderName::from_static("x-meter-token");
@@ -562,6 +585,8 @@ pub struct MeterIdentity {
     pub token_to_return: Option<String>,
     /// The signed-in user, whose subscription may lift the meter.
     pub user_id: Option<i64>,
+    /// The meter was minted for this request, so it has read nothing yet.
+    pub fresh: bool,
 }
 
 impl MeterIdentity {
@@ -580,6 +605,7 @@ impl MeterIdentity {
                 key: format!("key:{}", client.key_id),
                 token_to_return: None,
                 user_id: None,
+                fresh: false,
             });
         }
         if let Some(user) = user {
@@ -593,6 +619,7 @@ impl MeterIdentity {
                 key: format!("user:{}", user.id),
                 token_to_return: None,
                 user_id: Some(user.id),
+                fresh: false,
             });
         }
         let presented = req
@@ -605,6 +632,7 @@ impl MeterIdentity {
                     .verify(token)
                     .map(|id| (token.to_owned(), id))
             });
+        let fresh = presented.is_none();
         let (token, id) = match presented {
             Some(found) => found,
             None => state
@@ -617,8 +645,18 @@ impl MeterIdentity {
             key: format!("anon:{id}"),
             token_to_return: Some(token),
             user_id: None,
+            fresh,
         })
     }
+}
+
+/// The meter a read goes through.
+#[derive(Clone, Copy)]
+struct Whose<'a> {
+    reader: Reader,
+    key: &'a str,
+    /// Minted for this request: nothing read yet.
+    fresh: bool,
 }
 
 /// Applies the paywall to one read: decides, and counts the read on the
@@ -628,13 +666,14 @@ fn read_through_meter(
     conn: &mut DbConnection,
     level: AccessLevel,
     article_id: i64,
-    reader: Reader,
-    key: &str,
+    whose: Whose<'_>,
     limit: i64,
     now: NaiveDateTime,
 ) -> Result<(Access, Option<MeterView>), ApiError> {
+    let Whose { reader, key, fresh } = whose;
     let limit_u32 = u32::try_from(limit).unwrap_or(u32::MAX);
-    if !paywall::is_metered(reader) {
+    // Free articles are the same for everyone: no meter to show or count.
+    if !paywall::is_metered(reader) || level == AccessLevel::Free {
         let nothing = MeterState {
             limit: limit_u32,
             used: 0,
@@ -645,7 +684,10 @@ fn read_through_meter(
     let month = paywall::month_of(now);
     // Only a metered article needs to know whether it was read before; for
     // the others the meter is shown but never consulted.
-    let (mut used, already_read) = if level == AccessLevel::Metered {
+    // A meter minted for this very request has read nothing yet.
+    let (mut used, already_read) = if fresh {
+        (0, false)
+    } else if level == AccessLevel::Metered {
         meter::state(conn, key, &month, article_id)?
     } else {
         (meter::used(conn, key, &month)?, false)
@@ -657,8 +699,9 @@ fn read_through_meter(
     };
     let mut decision = paywall::decide(level, reader, state);
     if decision.count_it {
-        if meter::count_read(conn, key, &month, article_id, limit, now)? {
-            used = meter::used(conn, key, &month)?;
+        let (used_now, counted) = meter::count_read(conn, key, &month, article_id, limit, now)?;
+        if counted {
+            used = used_now;
         } else {
             let spent = MeterState {
                 used: limit_u32,

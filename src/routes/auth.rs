@@ -81,14 +81,30 @@ fn validate_registration(body: &RegisterRequest) -> Result<(Email, String), ApiE
 
 /// Hashes a password on the blocking pool: argon2 is slow on purpose.
 pub async fn hash_password(plain: String) -> Result<String, ApiError> {
+    let _turn = hashing_turn().await?;
     web::block(move || password::hash(&plain))
         .await?
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Password hashes run at most two per core at once: each takes 19 MiB and
+/// tens of milliseconds of a core, so a burst of logins waits its turn
+/// instead of taking the process's memory (64 at once would be 1.2 GB).
+async fn hashing_turn() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+    static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        tokio::sync::Semaphore::new(cores * 2)
+    });
+    HASHING
+        .acquire()
+        .await
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Verifies a password on the blocking pool; without a stored hash it spends
 /// the same time and fails, so unknown accounts cannot be told apart.
 pub async fn verify_password(plain: String, stored: Option<String>) -> Result<bool, ApiError> {
+    let _turn = hashing_turn().await?;
     Ok(web::block(move || match stored {
         Some(stored) => password::verify(&plain, &stored),
         None => {

@@ -97,3 +97,33 @@ async fn reader_dependent_answers_are_never_kept() {
         );
     }
 }
+
+#[actix_web::test]
+async fn cached_free_articles_still_count_as_views() {
+    use diesel::prelude::*;
+    use newsdesk::db::schema::article_views;
+
+    let app = cached_app(Duration::from_secs(60)).await;
+    let id = ArticleBuilder::new("free-one").insert(&app);
+    let first = app.get("/api/v1/articles/free-one").await;
+    assert!(first.header("cache-control").unwrap().starts_with("public"));
+    for _ in 0..3 {
+        let again = app
+            .get_with(
+                "/api/v1/articles/free-one",
+                &[("x-meter-token", "m1.whatever.x")],
+            )
+            .await;
+        assert_eq!(again.status, 200);
+        assert_eq!(again.body, first.body, "served from memory");
+    }
+    app.flush_views().await;
+    let views: i32 = app.db(|conn| {
+        article_views::table
+            .filter(article_views::article_id.eq(id))
+            .select(article_views::views)
+            .first(conn)
+            .unwrap()
+    });
+    assert_eq!(views, 4, "every read counts, cached or not");
+}
