@@ -34,6 +34,8 @@ const MAX_TOTAL: usize = 64 * 1024 * 1024;
 struct Entry {
     /// The article this response is a read of, to count cached reads as views.
     article: Option<i64>,
+    /// A request is fetching a fresh copy.
+    refreshing: bool,
     stored: Instant,
     generation: u64,
     headers: HeaderMap,
@@ -66,11 +68,26 @@ impl ResponseCache {
         inner.bytes = 0;
     }
 
+    /// A usable copy for `key`. Once a copy is older than `ttl`, the first
+    /// request to ask gets `None` and refreshes it, while the others keep
+    /// getting the old copy (for up to another `ttl`), so an expiry under load
+    /// sends one request to the database instead of all of them.
     fn get(&self, key: &str, ttl: Duration) -> Option<Entry> {
-        let inner = self.lock();
-        let entry = inner.entries.get(key)?;
-        (entry.generation == inner.generation && entry.stored.elapsed() < ttl)
-            .then(|| entry.clone())
+        let mut inner = self.lock();
+        let generation = inner.generation;
+        let entry = inner.entries.get_mut(key)?;
+        if entry.generation != generation {
+            return None;
+        }
+        let age = entry.stored.elapsed();
+        if age < ttl {
+            return Some(entry.clone());
+        }
+        if age < ttl * 2 && entry.refreshing {
+            return Some(entry.clone());
+        }
+        entry.refreshing = true;
+        None
     }
 
     fn put(&self, key: String, generation: u64, entry: (HeaderMap, Bytes, Option<i64>)) {
@@ -88,6 +105,7 @@ impl ResponseCache {
             key,
             Entry {
                 article,
+                refreshing: false,
                 stored: Instant::now(),
                 generation,
                 headers,

@@ -54,7 +54,10 @@ pub fn search(
 ) -> QueryResult<SearchPage> {
     let (matches, expression, rank) = match conn {
         DbConnection::Sqlite(_) => (
-            "FROM article_search JOIN articles a ON a.id = article_search.rowid \
+            // CROSS JOIN keeps SQLite from walking every published article
+            // and probing the index for each (seconds at 100,000 articles):
+            // the matches come first, then their articles.
+            "FROM article_search CROSS JOIN articles a ON a.id = article_search.rowid \
              WHERE article_search MATCH $1",
             query.to_fts5(),
             "bm25(article_search, 10.0, 4.0, 1.0) ASC",
