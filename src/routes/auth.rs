@@ -79,40 +79,70 @@ fn validate_registration(body: &RegisterRequest) -> Result<(Email, String), ApiE
     }
 }
 
-/// Hashes a password on the blocking pool: argon2 is slow on purpose.
+/// Hashes a password on the hashing threads: argon2 is slow on purpose.
 pub async fn hash_password(plain: String) -> Result<String, ApiError> {
-    let _turn = hashing_turn().await?;
-    web::block(move || password::hash(&plain))
+    on_hashing_threads(move || password::hash(&plain))
         .await?
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// Password hashes run at most two per core at once: each takes 19 MiB and
-/// tens of milliseconds of a core, so a burst of logins waits its turn
-/// instead of taking the process's memory (64 at once would be 1.2 GB).
-async fn hashing_turn() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
-    static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
-        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        tokio::sync::Semaphore::new(cores * 2)
-    });
-    HASHING
-        .acquire()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
-}
-
-/// Verifies a password on the blocking pool; without a stored hash it spends
-/// the same time and fails, so unknown accounts cannot be told apart.
+/// Verifies a password on the hashing threads; without a stored hash it
+/// spends the same time and fails, so unknown accounts cannot be told apart.
 pub async fn verify_password(plain: String, stored: Option<String>) -> Result<bool, ApiError> {
-    let _turn = hashing_turn().await?;
-    Ok(web::block(move || match stored {
+    on_hashing_threads(move || match stored {
         Some(stored) => password::verify(&plain, &stored),
         None => {
             password::verify_nothing(&plain);
             false
         }
     })
-    .await?)
+    .await
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Password hashes run on a few threads of their own, two per core, and
+/// wait their turn there. Each hash takes 19 MiB; on the general blocking
+/// pool a burst of logins spread them over dozens of threads whose
+/// allocators each kept the memory (1.2 GB after 64 concurrent logins).
+async fn on_hashing_threads<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    static QUEUE: std::sync::LazyLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> =
+        std::sync::LazyLock::new(|| {
+            let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+            let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+            let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+            for i in 0..cores * 2 {
+                let receiver = receiver.clone();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("password-{i}"))
+                    .spawn(move || {
+                        loop {
+                            let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                            match job {
+                                Ok(job) => job(),
+                                Err(_) => break,
+                            }
+                        }
+                    });
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "no password-hashing thread");
+                }
+            }
+            std::sync::Mutex::new(sender)
+        });
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    QUEUE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .send(Box::new(move || {
+            let _ = reply.send(work());
+        }))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    answer
+        .await
+        .map_err(|e| ApiError::Internal(format!("password hashing stopped: {e}")))
 }
 
 /// Stores a new refresh token in `family`; returns the token.
