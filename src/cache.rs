@@ -133,15 +133,10 @@ fn cacheable(req: &ServiceRequest) -> bool {
 }
 
 fn not_modified(req: &ServiceRequest, headers: &HeaderMap) -> bool {
-    let Some(etag) = headers.get(header::ETAG).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+    headers
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|etag| crate::routes::if_none_match(req.request(), etag))
 }
 
 fn replay(req: ServiceRequest, entry: Entry) -> ServiceResponse<BoxBody> {
