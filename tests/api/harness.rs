@@ -46,6 +46,7 @@ pub fn backend() -> &'static str {
 fn fresh_database() -> (DatabaseUrl, TestDatabase) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
+            let admin_url = without_tls(&admin_url);
             let name = format!("newsdesk_test_{}", uuid::Uuid::new_v4().simple());
             let mut admin = PgConnection::establish(&admin_url)
                 .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but unreachable: {e}"));
@@ -67,6 +68,18 @@ fn fresh_database() -> (DatabaseUrl, TestDatabase) {
             )
         }
     }
+}
+
+/// The URL with `sslmode=disable` unless it chooses a mode. Tests talk to a
+/// local server; with TLS, libpq's OpenSSL cleanup at process exit raced
+/// connections still open in other test threads ("munmap_chunk(): invalid
+/// pointer", SIGABRT after every test had passed).
+fn without_tls(url: &str) -> String {
+    if url.contains("sslmode=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}sslmode=disable")
 }
 
 /// `postgres://user@host:port/db?params` with `db` replaced.
@@ -382,6 +395,22 @@ fn assert_documented(method: awc::http::Method, path_and_query: &str, status: St
     assert!(
         declared,
         "{method} {template} answered {status}, which its OpenAPI operation does not declare"
+    );
+}
+
+#[test]
+fn test_connections_do_without_tls() {
+    assert_eq!(
+        without_tls("postgres://postgres@127.0.0.1:5432/postgres"),
+        "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+    );
+    assert_eq!(
+        without_tls("postgres://h/db?a=1"),
+        "postgres://h/db?a=1&sslmode=disable"
+    );
+    assert_eq!(
+        without_tls("postgres://h/db?sslmode=require"),
+        "postgres://h/db?sslmode=require"
     );
 }
 
