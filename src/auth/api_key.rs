@@ -1,8 +1,6 @@
 //! API key secrets: made here, shown once, stored only as a hash.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
+use super::tokens;
 
 /// What every secret starts with, so leaked keys are easy to scan for.
 pub const PREFIX: &str = "nd_";
@@ -12,17 +10,13 @@ pub const MAX_SECRET_LEN: usize = 100;
 
 /// A new secret: `nd_` and 256 random bits.
 pub fn generate() -> Result<String, getrandom::Error> {
-    let mut raw = [0u8; 32];
-    getrandom::fill(&mut raw)?;
-    Ok(format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(raw)))
+    let (random, _) = tokens::generate()?;
+    Ok(format!("{PREFIX}{random}"))
 }
 
-/// What is stored of a secret: SHA-256, hex.
+/// What is stored of a secret: SHA-256, hex, as for refresh tokens.
 pub fn hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    tokens::hash(secret)
 }
 
 /// The part of a secret shown in lists, to tell keys apart.

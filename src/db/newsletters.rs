@@ -50,6 +50,14 @@ pub fn find(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Newslette
         .optional()
 }
 
+/// The slug of the newsletter with this id.
+pub fn slug_of(conn: &mut DbConnection, id: i64) -> QueryResult<String> {
+    newsletters::table
+        .find(id)
+        .select(newsletters::slug)
+        .first(conn)
+}
+
 /// The sign-up of `email` to newsletter `newsletter_id`, if any.
 pub fn find_signup(
     conn: &mut DbConnection,

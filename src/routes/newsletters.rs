@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{ITEM_FRESHNESS, Query, public_json};
 use crate::app::AppState;
-use crate::auth::api_key;
+use crate::auth::tokens;
 use crate::db::{DbConnection, api_keys, newsletters, outbox};
 use crate::domain::account::Email;
 use crate::domain::readership::hour_of;
@@ -93,12 +93,9 @@ pub struct SignupAccepted {
     pub message: &'static str,
 }
 
+/// A random token for a mail and the hash to store for it.
 fn new_token() -> Result<(String, String), ApiError> {
-    // The same shape as API key secrets, without the prefix.
-    let secret = api_key::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
-    let token = secret.trim_start_matches(api_key::PREFIX).to_owned();
-    let hash = api_key::hash(&token);
-    Ok((token, hash))
+    tokens::generate().map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 fn base_url(req: &HttpRequest) -> String {
@@ -254,15 +251,11 @@ fn token_hash(token: &str) -> Result<String, ApiError> {
             "is unknown, already used or expired",
         ));
     }
-    Ok(api_key::hash(token))
+    Ok(tokens::hash(token))
 }
 
 fn slug_of(conn: &mut DbConnection, newsletter_id: i64) -> Result<String, ApiError> {
-    Ok(newsletters::list(conn)?
-        .into_iter()
-        .find(|n| n.id == newsletter_id)
-        .map(|n| n.slug)
-        .unwrap_or_default())
+    Ok(newsletters::slug_of(conn, newsletter_id)?)
 }
 
 /// Confirm a sign-up

@@ -4,11 +4,10 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, tokens};
 use crate::config::PaymentProvider;
 use crate::db::DbConnection;
 use crate::db::plans;
@@ -54,8 +53,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 fn request_hash(plan: &str) -> String {
-    let digest = Sha256::digest(format!("POST /me/subscription\n{plan}"));
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    tokens::hash(&format!("POST /me/subscription\n{plan}"))
 }
 
 fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
