@@ -7,9 +7,15 @@
 //! credentials or a meter token never reads the cache. Any successful write
 //! on this node empties it at once; other nodes converge within the TTL.
 //! The cache is bounded by entries and by bytes.
+//!
+//! Beside whole responses it keeps published articles as loaded from the
+//! database, by slug, for reads whose response is per reader (metered and
+//! premium articles): the article is the same for everyone even when the
+//! answer is not, so such a read only asks the database about the reader.
+//! They follow the same TTL and are forgotten by the same writes.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::HttpResponse;
@@ -21,6 +27,7 @@ use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 
 use crate::app::AppState;
+use crate::db::articles::{ArticleCard, ArticleRow};
 use crate::routes::articles::ArticleRead;
 
 /// Most responses kept.
@@ -29,6 +36,11 @@ const MAX_ENTRIES: usize = 2_048;
 const MAX_BODY: usize = 512 * 1024;
 /// Most bytes kept in all.
 const MAX_TOTAL: usize = 64 * 1024 * 1024;
+/// Most articles kept.
+const MAX_ARTICLES: usize = 1_024;
+
+/// A published article as readers' requests load it.
+pub type PublicArticle = Arc<(ArticleRow, ArticleCard)>;
 
 #[derive(Clone)]
 struct Entry {
@@ -45,6 +57,7 @@ struct Entry {
 #[derive(Default)]
 struct Inner {
     entries: HashMap<String, Entry>,
+    articles: HashMap<String, (Instant, PublicArticle)>,
     bytes: usize,
     generation: u64,
 }
@@ -65,7 +78,30 @@ impl ResponseCache {
         let mut inner = self.lock();
         inner.generation += 1;
         inner.entries.clear();
+        inner.articles.clear();
         inner.bytes = 0;
+    }
+
+    /// The published article `slug`, if it was loaded less than `ttl` ago.
+    pub fn article(&self, slug: &str, ttl: Duration) -> Option<PublicArticle> {
+        if ttl.is_zero() {
+            return None;
+        }
+        let inner = self.lock();
+        let (stored, article) = inner.articles.get(slug)?;
+        (stored.elapsed() < ttl).then(|| Arc::clone(article))
+    }
+
+    /// Keeps a published article loaded while the cache was at `generation`.
+    pub fn put_article(&self, slug: String, generation: u64, article: PublicArticle) {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            return;
+        }
+        if inner.articles.len() >= MAX_ARTICLES {
+            inner.articles.clear();
+        }
+        inner.articles.insert(slug, (Instant::now(), article));
     }
 
     /// A usable copy for `key`. Once a copy is older than `ttl`, the first
@@ -116,7 +152,9 @@ impl ResponseCache {
         }
     }
 
-    fn generation(&self) -> u64 {
+    /// Changes with every invalidation: what was loaded before a write must
+    /// not be stored after it.
+    pub fn generation(&self) -> u64 {
         self.lock().generation
     }
 }

@@ -69,6 +69,27 @@ pub fn count_read(
     })
 }
 
+/// Counts the first read of a meter minted for this very request. Nobody else
+/// holds its key yet, so there is no count to check and nothing to lock: one
+/// insert, no transaction.
+pub fn count_first_read(
+    conn: &mut DbConnection,
+    reader: &str,
+    month: &str,
+    article_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(meter_reads::table)
+        .values((
+            meter_reads::reader.eq(reader),
+            meter_reads::month.eq(month),
+            meter_reads::article_id.eq(article_id),
+            meter_reads::read_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Adds what one reader read in `month` to another's meter (an anonymous
 /// meter joining the account that just signed in).
 pub fn merge(conn: &mut DbConnection, from: &str, into: &str, month: &str) -> QueryResult<usize> {

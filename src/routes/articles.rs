@@ -1,5 +1,7 @@
 //! `/articles`: the public catalogue of published journalism.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -502,12 +504,21 @@ pub async fn get_article(
         Reader::Anonymous => state.config.free_articles_anonymous,
         _ => state.config.free_articles,
     });
+    let ttl = state.config.response_cache_ttl;
+    let cached = state.cache.article(&slug, ttl);
+    let loaded_at = state.cache.generation();
+    let from_memory = cached.is_some();
+    let wanted = slug.clone();
     let found = state
         .db
         .run(move |conn| {
-            Ok(match article_db::find_public(conn, &slug, now)? {
-                Some((row, card)) => {
-                    let level = row.summary.access_level;
+            let article = match cached {
+                Some(article) => Some(article),
+                None => article_db::find_public(conn, &wanted, now)?.map(Arc::new),
+            };
+            Ok(match article {
+                Some(article) => {
+                    let level = article.0.summary.access_level;
                     if let Some(id) = user_id.filter(|_| kind == Reader::Registered)
                         && level != AccessLevel::Free
                         && subscriptions::latest_terms(conn, id)?
@@ -521,20 +532,26 @@ pub async fn get_article(
                         fresh,
                     };
                     let (access, view) =
-                        read_through_meter(conn, level, row.summary.id, whose, limit, now)?;
+                        read_through_meter(conn, level, article.0.summary.id, whose, limit, now)?;
                     let offer = if access.full {
                         None
                     } else {
                         Some(plans::list(conn, false)?)
                     };
-                    Ok((row, card, access, view, offer))
+                    Ok((article, access, view, offer))
                 }
-                None => Err(article_db::find_redirect(conn, &slug, now)?),
+                None => Err(article_db::find_redirect(conn, &wanted, now)?),
             })
         })
         .await?;
     match found {
-        Ok((row, card, access, view, offer)) => {
+        Ok((loaded, access, view, offer)) => {
+            if !from_memory && !ttl.is_zero() {
+                state
+                    .cache
+                    .put_article(slug, loaded_at, Arc::clone(&loaded));
+            }
+            let (row, card) = Arc::unwrap_or_clone(loaded);
             let article_id = row.summary.id;
             state.views.record(article_id, now);
             let mut article = Article::new(row, card, access, view);
@@ -698,7 +715,10 @@ fn read_through_meter(
         already_read,
     };
     let mut decision = paywall::decide(level, reader, state);
-    if decision.count_it {
+    if decision.count_it && fresh {
+        meter::count_first_read(conn, key, &month, article_id, now)?;
+        used = 1;
+    } else if decision.count_it {
         let (used_now, counted) = meter::count_read(conn, key, &month, article_id, limit, now)?;
         if counted {
             used = used_now;

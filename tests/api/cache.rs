@@ -127,3 +127,111 @@ async fn cached_free_articles_still_count_as_views() {
     });
     assert_eq!(views, 4, "every read counts, cached or not");
 }
+
+/// Edits `slug` through the API as `editor`, with the `If-Match` it needs.
+async fn edit(app: &TestApp, editor: &str, slug: &str, patch: serde_json::Value) {
+    let current = app
+        .get_as(&format!("/api/v1/articles/{slug}"), editor)
+        .await;
+    let tag = current.header("etag").expect("an editor ETag").to_owned();
+    let auth = format!("Bearer {editor}");
+    let edited = app
+        .json(
+            Method::PATCH,
+            &format!("/api/v1/articles/{slug}"),
+            &patch,
+            &[("authorization", &auth), ("if-match", &tag)],
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.text());
+}
+
+#[actix_web::test]
+async fn an_edit_reaches_every_reader_at_once_and_paywalling_beats_the_cache() {
+    let app = cached_app(Duration::from_secs(60)).await;
+    let editor = app.token_with_role("ed@example.com", Role::Editor).await;
+    ArticleBuilder::new("open-story").insert(&app);
+    let before = app.get("/api/v1/articles/open-story").await;
+    assert!(before.text().contains("SECRET-ENDING"), "free: whole");
+    assert_eq!(slugs(&app, "/api/v1/articles", &[]).await, ["open-story"]);
+
+    edit(
+        &app,
+        &editor,
+        "open-story",
+        json!({"headline": "Corrected"}),
+    )
+    .await;
+    let after = app.get("/api/v1/articles/open-story").await;
+    assert_eq!(after.json()["headline"], "Corrected");
+    assert_ne!(after.header("etag"), before.header("etag"));
+    let list = app.get("/api/v1/articles").await.json();
+    assert_eq!(list["data"][0]["headline"], "Corrected", "lists too");
+
+    edit(
+        &app,
+        &editor,
+        "open-story",
+        json!({"access_level": "premium"}),
+    )
+    .await;
+    for _ in 0..2 {
+        let anonymous = app.get("/api/v1/articles/open-story").await;
+        assert_eq!(anonymous.status, 200);
+        assert!(!anonymous.text().contains("SECRET-ENDING"));
+        assert_eq!(anonymous.json()["access"]["full"], false);
+        assert_eq!(anonymous.header("cache-control"), Some("private, no-cache"));
+        assert!(anonymous.header("surrogate-key").is_none());
+        let vary = anonymous.header("vary").unwrap().to_ascii_lowercase();
+        for name in ["authorization", "x-meter-token", "x-api-key"] {
+            assert!(vary.contains(name), "{vary}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn metered_reads_keep_counting_while_the_article_is_in_memory() {
+    let app = cached_app(Duration::from_secs(60)).await;
+    let editor = app.token_with_role("ed@example.com", Role::Editor).await;
+    for slug in ["m1", "m2", "m3", "m4"] {
+        ArticleBuilder::new(slug)
+            .access(AccessLevel::Metered)
+            .insert(&app);
+    }
+    // Distinct new readers of one article, each whole, each with a meter of one.
+    for _ in 0..3 {
+        let read = app.get("/api/v1/articles/m1").await;
+        assert_eq!(read.json()["access"]["full"], true);
+        assert_eq!(read.json()["access"]["meter"]["used"], 1);
+        assert!(read.header("x-meter-token").is_some());
+    }
+    // One reader through the allowance (3 for anonymous readers).
+    let first = app.get("/api/v1/articles/m1").await;
+    let token = first.header("x-meter-token").unwrap().to_owned();
+    let mut used = Vec::new();
+    for slug in ["m1", "m2", "m3", "m4"] {
+        let read = app
+            .get_with(
+                &format!("/api/v1/articles/{slug}"),
+                &[("x-meter-token", &token)],
+            )
+            .await
+            .json();
+        used.push((
+            read["access"]["full"].as_bool().unwrap(),
+            read["access"]["meter"]["used"].as_i64().unwrap(),
+        ));
+    }
+    assert_eq!(used, [(true, 1), (true, 2), (true, 3), (false, 3)]);
+
+    // An edit to the body reaches metered readers at once.
+    edit(
+        &app,
+        &editor,
+        "m1",
+        json!({"body_markdown": "A rewritten body that says NEW-TEXT plainly."}),
+    )
+    .await;
+    let read = app.get("/api/v1/articles/m1").await;
+    assert!(read.text().contains("NEW-TEXT"), "{}", read.text());
+}
