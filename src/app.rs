@@ -7,7 +7,8 @@ use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{Compress, DefaultHeaders, Next, from_fn};
 use actix_web::web::{self, Bytes};
 use actix_web::{App, HttpRequest, HttpResponse};
 use chrono::{NaiveDateTime, Timelike, Utc};
@@ -163,6 +164,8 @@ pub fn build_app(
         .default_service(web::to(fallback))
         .wrap(from_fn(cache::cache))
         .wrap(from_fn(limits::limit))
+        .wrap(Compress::default())
+        .wrap(from_fn(encoding_aware_caching))
         .wrap(
             DefaultHeaders::new()
                 .add(("X-Content-Type-Options", "nosniff"))
@@ -203,6 +206,32 @@ fn cors(origins: &[String]) -> Cors {
         cors = cors.allowed_origin(origin);
     }
     cors
+}
+
+/// Keeps caches right around compression. A compressed body is other bytes
+/// than the one its strong `ETag` names (RFC 9110, 8.8.3), so an encoded
+/// response carries the weak form (our `If-None-Match` compares weakly, so
+/// either form revalidates). A 200 that was not compressed could have been,
+/// so it says `Vary: Accept-Encoding` too, or a shared cache could hand a
+/// stored brotli body to a client that cannot read it, or the reverse.
+async fn encoding_aware_caching(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    let ok = response.status() == actix_web::http::StatusCode::OK;
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_ENCODING) {
+        if ok {
+            headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+    } else if let Some(etag) = headers.get(header::ETAG).and_then(|v| v.to_str().ok())
+        && etag.starts_with('"')
+        && let Ok(weak) = HeaderValue::from_str(&format!("W/{etag}"))
+    {
+        headers.insert(header::ETAG, weak);
+    }
+    Ok(response)
 }
 
 /// Unknown paths are 404; known paths with another method are 405.

@@ -17,4 +17,5 @@ pub mod readership;
 pub mod routes;
 pub mod seed;
 pub mod server;
+pub mod surrogate;
 pub mod views;

@@ -18,8 +18,10 @@ use crate::error::{FieldError, Problem};
 journalism from foreign outlets: articles, topics, authors and sources.\n\n\
 Errors are RFC 9457 `application/problem+json` documents with a stable `code`. \
 Lists share one envelope (`data`, `meta`) and keyset pagination through an opaque `cursor`; \
-a `Link: rel=\"next\"` header mirrors it. Public responses carry `ETag` and `Cache-Control`, \
-and `If-None-Match` is answered with 304. Every response has an `X-Request-Id`.",
+a `Link: rel=\"next\"` header mirrors it. Public responses carry `ETag`, `Cache-Control` and \
+`Surrogate-Key` (purge tags for a CDN), and `If-None-Match` is answered with 304. Responses are \
+compressed with gzip or brotli when `Accept-Encoding` asks (a compressed body has a weak `ETag`). \
+Every response has an `X-Request-Id`.",
         license(name = "MIT", identifier = "MIT"),
         contact(name = "newsdesk API team", email = "api@newsdesk.example")
     ),
@@ -212,7 +214,57 @@ pub struct Unavailable(#[allow(dead_code)] Problem);
 pub fn openapi() -> OpenApiDoc {
     let mut doc = crate::app::documented_api();
     add_limit_responses(&mut doc);
+    add_surrogate_keys(&mut doc);
     doc
+}
+
+/// The public reads whose 200 carries `Surrogate-Key` (see `crate::surrogate`).
+pub const PURGEABLE: [&str; 15] = [
+    "/api/v1/articles",
+    "/api/v1/articles/{slug}",
+    "/api/v1/home",
+    "/api/v1/topics",
+    "/api/v1/topics/trending",
+    "/api/v1/topics/{slug}",
+    "/api/v1/authors",
+    "/api/v1/authors/{slug}",
+    "/api/v1/sources",
+    "/api/v1/sources/{slug}",
+    "/api/v1/plans",
+    "/api/v1/newsletters",
+    "/api/v1/feeds/rss",
+    "/api/v1/feeds/atom",
+    "/api/v1/feeds/json",
+];
+
+/// Documents the `Surrogate-Key` header on every purgeable read.
+fn add_surrogate_keys(doc: &mut OpenApiDoc) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::header::HeaderBuilder;
+    for path in PURGEABLE {
+        let ok = doc
+            .paths
+            .paths
+            .get_mut(path)
+            .and_then(|item| item.get.as_mut())
+            .and_then(|op| op.responses.responses.get_mut("200"));
+        if let Some(RefOr::T(ok)) = ok {
+            let header = HeaderBuilder::new()
+                .description(Some(
+                    "Space-separated purge tags for a CDN: `articles` on anything listing or \
+                     counting articles, `article-{id}`, `topic-{slug}`, `author-{slug}`, \
+                     `source-{slug}` for what the body shows, and `topics`, `authors`, \
+                     `sources`, `plans`, `newsletters` on their lists. Only on public \
+                     responses (`Cache-Control: public`).",
+                ))
+                .example(Some(serde_json::json!(
+                    "articles article-1042 topic-energy author-irina-volkova"
+                )))
+                .build();
+            ok.headers
+                .insert("Surrogate-Key".to_owned(), RefOr::T(header));
+        }
+    }
 }
 
 /// Every `/api/v1` operation can meet the request limits: 429 when a client
@@ -345,3 +397,23 @@ pub struct InvalidSignature(#[allow(dead_code)] Problem);
     })
 )]
 pub struct InvalidApiKey(#[allow(dead_code)] Problem);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_purgeable_read_documents_its_surrogate_keys() {
+        let doc = openapi();
+        for path in PURGEABLE {
+            let ok = doc.paths.paths[path]
+                .get
+                .as_ref()
+                .and_then(|op| op.responses.responses.get("200"));
+            let Some(utoipa::openapi::RefOr::T(ok)) = ok else {
+                panic!("{path} has no inline 200");
+            };
+            assert!(ok.headers.contains_key("Surrogate-Key"), "{path}");
+        }
+    }
+}

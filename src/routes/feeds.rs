@@ -17,6 +17,7 @@ use crate::domain::article::AccessLevel;
 use crate::error::ApiError;
 use crate::feeds::{Feed, FeedEntry};
 use crate::openapi::{BadRequest, Unavailable};
+use crate::surrogate::{SurrogateKeys, Tagged};
 
 /// Which articles a feed carries; filters combine with AND.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -164,12 +165,8 @@ fn http_date(at: NaiveDateTime) -> String {
 }
 
 /// Serves `body` with validators; 304 when the client's copy is current.
-fn respond(
-    req: &HttpRequest,
-    body: Vec<u8>,
-    content_type: &str,
-    updated: NaiveDateTime,
-) -> HttpResponse {
+fn respond(req: &HttpRequest, feed: &Feed, body: Vec<u8>, content_type: &str) -> HttpResponse {
+    let updated = feed.updated;
     let etag = super::strong_etag(&body);
     let has_etag_condition = req.headers().contains_key(header::IF_NONE_MATCH);
     let fresh = if has_etag_condition {
@@ -193,11 +190,15 @@ fn respond(
             header::CACHE_CONTROL,
             "public, max-age=60, stale-while-revalidate=60",
         ));
-    if fresh {
+    let mut response = if fresh {
         response.finish()
     } else {
         response.content_type(content_type).body(body)
-    }
+    };
+    let mut keys = SurrogateKeys::default();
+    feed.tag(&mut keys);
+    keys.apply(&mut response);
+    response
 }
 
 /// RSS feed
@@ -226,9 +227,9 @@ pub async fn rss(
     let feed = build(&state, &req, params).await?;
     Ok(respond(
         &req,
+        &feed,
         feed.to_rss().into_bytes(),
         "application/rss+xml; charset=utf-8",
-        feed.updated,
     ))
 }
 
@@ -258,9 +259,9 @@ pub async fn atom(
     let feed = build(&state, &req, params).await?;
     Ok(respond(
         &req,
+        &feed,
         feed.to_atom().into_bytes(),
         "application/atom+xml; charset=utf-8",
-        feed.updated,
     ))
 }
 
@@ -290,5 +291,5 @@ pub async fn json_feed(
     let feed = build(&state, &req, params).await?;
     let body =
         serde_json::to_vec(&feed.to_json()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(respond(&req, body, "application/feed+json", feed.updated))
+    Ok(respond(&req, &feed, body, "application/feed+json"))
 }

@@ -38,6 +38,7 @@ use crate::app::AppState;
 use crate::db::DbConnection;
 use crate::domain::cursor::Cursor;
 use crate::error::ApiError;
+use crate::surrogate::{SurrogateKeys, Tagged};
 use crate::views::ListMeta;
 
 /// Registers every `/api/v1` endpoint.
@@ -123,7 +124,7 @@ where
         + Send
         + 'static,
     V: Send + 'static,
-    L: Serialize,
+    L: Serialize + Tagged,
 {
     let (limit, after) = params.page()?;
     let now = state.clock.now();
@@ -152,7 +153,7 @@ pub async fn slug_item<V, F>(
 ) -> Result<HttpResponse, ApiError>
 where
     F: FnOnce(&mut DbConnection, &str, NaiveDateTime) -> QueryResult<Option<V>> + Send + 'static,
-    V: Serialize + Send + 'static,
+    V: Serialize + Tagged + Send + 'static,
 {
     if slug.len() > MAX_SLUG_LEN {
         return Err(ApiError::NotFound(what));
@@ -310,7 +311,8 @@ pub const ITEM_FRESHNESS: Freshness = Freshness {
 
 /// A public JSON response with a strong `ETag`; answers 304 when the client's
 /// `If-None-Match` already names it.
-pub fn public_json<T: Serialize>(
+/// It carries the `Surrogate-Key`s of what it shows, for CDN purges.
+pub fn public_json<T: Serialize + Tagged>(
     req: &HttpRequest,
     value: &T,
     freshness: Freshness,
@@ -319,7 +321,11 @@ pub fn public_json<T: Serialize>(
         "public, max-age={}, s-maxage={}, stale-while-revalidate=300",
         freshness.max_age, freshness.s_maxage
     );
-    validated_json(req, value, &cache_control, None)
+    let mut response = validated_json(req, value, &cache_control, None)?;
+    let mut keys = SurrogateKeys::default();
+    value.tag(&mut keys);
+    keys.apply(&mut response);
+    Ok(response)
 }
 
 /// A JSON response that depends on who asks (their credentials or meter
@@ -361,7 +367,7 @@ fn validated_json<T: Serialize>(
 
 /// A page of a public list: the JSON plus a `Link: rel="next"` header when
 /// another page follows.
-pub fn public_list<T: Serialize>(
+pub fn public_list<T: Serialize + Tagged>(
     req: &HttpRequest,
     value: &T,
     next_cursor: Option<&str>,

@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::openapi::{
     BadRequest, NotFound, PayloadTooLarge, TooManyRequests, Unavailable, UnsupportedMediaType,
 };
+use crate::surrogate::{SurrogateKeys, Tagged};
 
 /// How long a confirmation link works.
 const CONFIRM_TTL: Duration = Duration::hours(48);
@@ -41,6 +42,12 @@ pub struct NewsletterView {
 pub struct NewsletterList {
     /// Every newsletter.
     pub data: Vec<NewsletterView>,
+}
+
+impl Tagged for NewsletterList {
+    fn tag(&self, keys: &mut SurrogateKeys) {
+        keys.add("newsletters");
+    }
 }
 
 /// A sign-up.

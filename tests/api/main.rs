@@ -12,6 +12,7 @@ mod builders;
 mod bypass;
 mod cache;
 mod catalogue;
+mod cdn;
 mod feeds;
 mod harness;
 mod newsletters;
