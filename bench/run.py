@@ -86,7 +86,6 @@ def env_for(url):
         RUST_LOG="warn",
         WORKERS="2",
         JWT_SECRET="benchmark-secret-benchmark-secret-0123456789",
-        DATABASE_POOL_SIZE="8",
     )
     return env
 

@@ -157,7 +157,8 @@ pub struct Config {
     pub free_articles_anonymous: u32,
     /// `DATABASE_URL`.
     pub database_url: DatabaseUrl,
-    /// `DATABASE_POOL_SIZE`: connections kept per process.
+    /// `DATABASE_POOL_SIZE`: connections kept per process (defaults to eight
+    /// per core: most requests wait on a commit, not on a core).
     pub pool_size: u32,
     /// `DATABASE_TIMEOUT_MS`: how long a request waits for a connection before a 503.
     pub pool_timeout: Duration,
@@ -223,7 +224,9 @@ impl Config {
                 .unwrap_or("sqlite://newsdesk.db"),
         )
         .map_err(|m| fail("DATABASE_URL", m))?;
-        let pool_size = parse_in_range(get("DATABASE_POOL_SIZE"), 10, 1..=512)
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        let default_pool = u32::try_from(cores * 8).unwrap_or(512).clamp(8, 64);
+        let pool_size = parse_in_range(get("DATABASE_POOL_SIZE"), default_pool, 1..=512)
             .map_err(|m| fail("DATABASE_POOL_SIZE", m))?;
         let pool_timeout_ms = parse_in_range(get("DATABASE_TIMEOUT_MS"), 2_000, 50..=60_000)
             .map_err(|m| fail("DATABASE_TIMEOUT_MS", m))?;
