@@ -2,7 +2,7 @@
 //! filled, deterministic (the same N gives the same articles), and fast.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 
 use super::{SeedError, SeedReport, insert_catalogue};
 use crate::app::Clock;
@@ -53,6 +53,13 @@ pub fn synthetic(conn: &mut DbConnection, n: u32) -> Result<SeedReport, SeedErro
         done += chunk;
     }
     sync_id_sequences(conn)?;
+    // The planner's statistics still describe the tables before the bulk
+    // load until autovacuum comes by: at 100,000 articles a search planned on
+    // them walked every article (1.4 s instead of 0.5 s).
+    // (SQLite plans without statistics well enough.)
+    if matches!(conn, DbConnection::Postgres(_)) {
+        diesel::sql_query("ANALYZE").execute(conn)?;
+    }
     Ok(SeedReport { articles: n })
 }
 
