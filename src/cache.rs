@@ -36,6 +36,11 @@ const MAX_ENTRIES: usize = 2_048;
 const MAX_BODY: usize = 512 * 1024;
 /// Most bytes kept in all.
 const MAX_TOTAL: usize = 64 * 1024 * 1024;
+/// How long one request may take to refresh an expired copy before the
+/// next request tries instead (a slow search under load took seconds).
+const REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
+/// Longest an expired copy is served while a refresh is under way.
+const MAX_STALE: Duration = Duration::from_secs(30);
 /// Most articles kept.
 const MAX_ARTICLES: usize = 1_024;
 
@@ -46,8 +51,8 @@ pub type PublicArticle = Arc<(ArticleRow, ArticleCard)>;
 struct Entry {
     /// The article this response is a read of, to count cached reads as views.
     article: Option<i64>,
-    /// A request is fetching a fresh copy.
-    refreshing: bool,
+    /// Since when a request has been fetching a fresh copy.
+    refreshing: Option<Instant>,
     stored: Instant,
     generation: u64,
     headers: HeaderMap,
@@ -106,8 +111,10 @@ impl ResponseCache {
 
     /// A usable copy for `key`. Once a copy is older than `ttl`, the first
     /// request to ask gets `None` and refreshes it, while the others keep
-    /// getting the old copy (for up to another `ttl`), so an expiry under load
-    /// sends one request to the database instead of all of them.
+    /// getting the old copy, so an expiry under load sends one request to the
+    /// database instead of all of them. A refresh that has not come back
+    /// within `REFRESH_TIMEOUT` is handed to the next request, and no copy is
+    /// served more than `MAX_STALE` past its time.
     fn get(&self, key: &str, ttl: Duration) -> Option<Entry> {
         let mut inner = self.lock();
         let generation = inner.generation;
@@ -119,10 +126,16 @@ impl ResponseCache {
         if age < ttl {
             return Some(entry.clone());
         }
-        if age < ttl * 2 && entry.refreshing {
+        if age >= ttl + MAX_STALE {
+            return None;
+        }
+        if entry
+            .refreshing
+            .is_some_and(|since| since.elapsed() < REFRESH_TIMEOUT)
+        {
             return Some(entry.clone());
         }
-        entry.refreshing = true;
+        entry.refreshing = Some(Instant::now());
         None
     }
 
@@ -141,7 +154,7 @@ impl ResponseCache {
             key,
             Entry {
                 article,
-                refreshing: false,
+                refreshing: None,
                 stored: Instant::now(),
                 generation,
                 headers,
@@ -255,4 +268,50 @@ pub async fn cache<B: MessageBody + 'static>(
     );
     let response = head.set_body(BoxBody::new(body));
     Ok(ServiceResponse::new(request, response).map_into_right_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(cache: &ResponseCache, key: &str, body: &'static str) {
+        let generation = cache.generation();
+        cache.put(
+            key.to_owned(),
+            generation,
+            (HeaderMap::new(), Bytes::from_static(body.as_bytes()), None),
+        );
+    }
+
+    #[test]
+    fn one_request_refreshes_an_expired_copy_while_the_others_get_it_stale() {
+        let cache = ResponseCache::default();
+        let ttl = Duration::from_millis(20);
+        stored(&cache, "/a", "old");
+        assert_eq!(cache.get("/a", ttl).unwrap().body, "old");
+        std::thread::sleep(ttl * 2);
+        assert!(cache.get("/a", ttl).is_none(), "the first asker refreshes");
+        for _ in 0..3 {
+            assert_eq!(cache.get("/a", ttl).unwrap().body, "old", "others wait");
+        }
+        stored(&cache, "/a", "new");
+        assert_eq!(cache.get("/a", ttl).unwrap().body, "new");
+    }
+
+    #[test]
+    fn a_write_forgets_what_was_kept_and_refuses_late_arrivals() {
+        let cache = ResponseCache::default();
+        let ttl = Duration::from_secs(60);
+        let before = cache.generation();
+        stored(&cache, "/a", "old");
+        cache.invalidate();
+        assert!(cache.get("/a", ttl).is_none());
+        // A response computed before the write arrives after it: not kept.
+        cache.put(
+            "/a".to_owned(),
+            before,
+            (HeaderMap::new(), Bytes::from_static(b"stale"), None),
+        );
+        assert!(cache.get("/a", ttl).is_none());
+    }
 }
