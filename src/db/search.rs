@@ -20,8 +20,9 @@ use crate::domain::search::SearchQuery;
 /// How results are ordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SearchOrder {
-    /// Best match first (headline weighs most, then dek, then body), from
-    /// this many results in.
+    /// Best match first (headline weighs most, then dek, then body; on
+    /// PostgreSQL body-only matches rank equal, newest first), from this many
+    /// results in.
     Relevance { offset: i64 },
     /// Newest first, after this key.
     Latest { after: Option<PublishedKey> },
@@ -66,7 +67,9 @@ pub fn search(
             "FROM article_search s JOIN articles a ON a.id = s.article_id \
              WHERE s.document @@ to_tsquery('simple', $1)",
             query.to_tsquery(),
-            "ts_rank(s.document, to_tsquery('simple', $1)) DESC",
+            // The heading alone: ranking by the whole document read every
+            // match's body vector (see migration 000011).
+            "ts_rank(s.heading, to_tsquery('simple', $1)) DESC",
         ),
     };
     let (order_by, after, offset) = match order {
