@@ -292,10 +292,19 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods a path accepts; empty when no route has this path.
+    /// The methods a path accepts; empty when no route has this path. When
+    /// several documented paths match (`/topics/trending` and
+    /// `/topics/{slug}`), the one with the most literal segments is the
+    /// resource the path names, as the router also decides.
     pub fn allowed_methods(&self, path: &str) -> Vec<Method> {
         // Only the leading slash goes: a trailing one is another path (404).
         let parts: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+        let literals = |segments: &[Segment]| {
+            segments
+                .iter()
+                .filter(|s| matches!(s, Segment::Literal(_)))
+                .count()
+        };
         self.routes
             .iter()
             .filter(|(segments, _)| {
@@ -305,8 +314,9 @@ impl RouteTable {
                         Segment::Param => !p.is_empty(),
                     })
             })
-            .flat_map(|(_, methods)| methods.iter().cloned())
-            .collect()
+            .max_by_key(|(segments, _)| literals(segments))
+            .map(|(_, methods)| methods.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -325,6 +335,11 @@ mod tests {
         assert_eq!(
             table.allowed_methods("/api/v1/articles/some-slug"),
             vec![Method::GET, Method::PATCH, Method::DELETE]
+        );
+        assert_eq!(
+            table.allowed_methods("/api/v1/topics/trending"),
+            vec![Method::GET],
+            "the literal path wins over /topics/{{slug}}, once"
         );
         assert!(table.allowed_methods("/api/v1/nothing").is_empty());
         assert!(table.allowed_methods("/api/v1/articles/a/b").is_empty());

@@ -28,7 +28,7 @@ pub struct CreateApiKeyRequest {
     /// Who it is for.
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
-    /// At least one of `content:read` and `content:full`.
+    /// At least one of `content:read` and `content:full` (a repeated scope counts once).
     #[schema(min_items = 1, max_items = 2)]
     pub scopes: Vec<Scope>,
     /// Requests allowed per minute (default 600).
@@ -88,6 +88,9 @@ pub async fn create_api_key(
         errors.push(FieldError::new("name", "must be 1 to 100 characters"));
     }
     let mut scopes = body.scopes;
+    if scopes.len() > 2 {
+        errors.push(FieldError::new("scopes", "lists at most the two scopes"));
+    }
     scopes.sort_by_key(|s| s.as_str());
     scopes.dedup();
     if scopes.is_empty() {
@@ -191,6 +194,7 @@ pub async fn list_api_keys(
     params(("id" = i64, Path, description = "The key's id.", example = 7, minimum = 1)),
     responses(
         (status = 204, description = "Revoked."),
+        (status = 400, response = BadRequest),
         (status = 401, response = InvalidToken),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),

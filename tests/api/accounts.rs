@@ -276,6 +276,19 @@ async fn logging_out_ends_one_login_or_all_of_them() {
     app.refresh(&token(&a, "refresh_token"))
         .await
         .assert_problem(401, "invalid_token");
+    let unknown = app
+        .post(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": "no-such-token"}),
+        )
+        .await;
+    assert_eq!(unknown.status, 204, "unknown tokens are accepted silently");
+    app.post(
+        "/api/v1/auth/logout",
+        &json!({"refresh_token": "x".repeat(129)}),
+    )
+    .await
+    .assert_problem(400, "validation_failed");
 
     let all = app
         .send_as(

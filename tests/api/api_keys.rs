@@ -82,6 +82,7 @@ async fn only_admins_make_keys_and_the_secret_is_shown_once() {
         json!({"name": "", "scopes": ["content:read"]}),
         json!({"name": "P", "scopes": []}),
         json!({"name": "P", "scopes": ["content:read"], "rate_limit_per_minute": 0}),
+        json!({"name": "P", "scopes": ["content:full", "content:full", "content:full"]}),
     ] {
         app.send_as(Method::POST, "/api/v1/admin/api-keys", &bad, &admin)
             .await
@@ -212,6 +213,13 @@ async fn a_revoked_or_unknown_key_is_refused_at_once() {
     )
     .await
     .assert_problem(404, "not_found");
+    app.request(
+        Method::DELETE,
+        "/api/v1/admin/api-keys/9223372036854775808",
+        &[("authorization", &format!("Bearer {admin}"))],
+    )
+    .await
+    .assert_problem(400, "validation_failed");
 
     for bad in ["nd_not-a-key", "", &"x".repeat(500)] {
         app.get_keyed("/api/v1/articles", bad)

@@ -57,6 +57,12 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
     app.request(Method::POST, "/health/live", &[])
         .await
         .assert_problem(405, "method_not_allowed");
+    // A literal path beside a parameter one (/topics/{slug}) is its own resource.
+    let response = app
+        .request(Method::OPTIONS, "/api/v1/topics/trending", &[])
+        .await;
+    response.assert_problem(405, "method_not_allowed");
+    assert_eq!(response.header("allow"), Some("GET"));
 }
 
 #[actix_web::test]
