@@ -417,3 +417,39 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod pattern_tests {
+    use serde_json::Value;
+
+    use super::openapi;
+    use crate::routes::{HTTP_URL_PATTERN, SLUG_PATTERN};
+
+    /// Request bodies document the very rules their validation applies, so
+    /// that generated clients and fuzzers send what the server accepts.
+    #[test]
+    fn request_slugs_and_urls_carry_the_patterns_the_server_enforces() {
+        let doc: Value = serde_json::to_value(openapi()).unwrap();
+        let mut checked = 0;
+        for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+            if !(name.ends_with("Input") || name.ends_with("Request")) {
+                continue;
+            }
+            let Some(properties) = schema["properties"].as_object() else {
+                continue;
+            };
+            for (field, property) in properties {
+                let expected = if field == "slug" {
+                    SLUG_PATTERN
+                } else if field.ends_with("url") {
+                    HTTP_URL_PATTERN
+                } else {
+                    continue;
+                };
+                assert_eq!(property["pattern"], expected, "{name}.{field}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "only {checked} fields checked");
+    }
+}

@@ -1,5 +1,6 @@
 //! `/admin`: accounts and the audit trail (role `admin`).
 
+use crate::routes::Json;
 use actix_web::{HttpRequest, HttpResponse, get, patch, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -135,7 +136,7 @@ pub async fn update_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     admin: AuthUser,
-    body: web::Json<UpdateUserRequest>,
+    body: Json<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     admin.require(Role::Admin)?;
     let id: i64 = req

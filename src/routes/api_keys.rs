@@ -1,5 +1,6 @@
 //! `/admin/api-keys`: keys for third parties (role `admin`).
 
+use crate::routes::Json;
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -78,7 +79,7 @@ fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResp
 pub async fn create_api_key(
     state: web::Data<AppState>,
     admin: AuthUser,
-    body: web::Json<CreateApiKeyRequest>,
+    body: Json<CreateApiKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     admin.require(Role::Admin)?;
     let body = body.into_inner();

@@ -35,13 +35,13 @@ use crate::views::{self, Article, ArticleList, ArticleSummary, ListMeta, MeterVi
 pub struct ArticleListParams {
     /// Only articles filed under this topic (slug), as primary or secondary
     /// topic, e.g. `energy`.
-    #[param(max_length = 120)]
+    #[param(min_length = 1, max_length = 120)]
     pub topic: Option<String>,
     /// Only articles with this author (slug) in the byline, e.g. `irina-volkova`.
-    #[param(max_length = 120)]
+    #[param(min_length = 1, max_length = 120)]
     pub author: Option<String>,
     /// Only translations from this source (slug), e.g. `vedomosti-vostoka`.
-    #[param(max_length = 120)]
+    #[param(min_length = 1, max_length = 120)]
     pub source: Option<String>,
     /// Only translations from this original language (ISO 639-1), e.g. `ru`.
     #[param(pattern = "^[a-z]{2}$")]

@@ -1,5 +1,6 @@
 //! `/auth`: registration, login, token refresh and logout.
 
+use crate::routes::Json;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
@@ -247,7 +248,7 @@ fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResp
 pub async fn register(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<RegisterRequest>,
+    body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let (email, name) = validate_registration(&body)?;
@@ -327,7 +328,7 @@ fn throttled(
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;
@@ -403,7 +404,7 @@ enum Refreshed {
 #[post("/auth/refresh")]
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = tokens::hash(&body.refresh_token);
     let now = state.clock.now();
@@ -461,7 +462,7 @@ pub async fn refresh(
 #[post("/auth/logout")]
 pub async fn logout(
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     // Silent for unknown tokens, but not for what no token can look like.
     if body.refresh_token.len() > MAX_REFRESH_TOKEN_LEN {

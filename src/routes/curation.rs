@@ -1,6 +1,7 @@
 //! Curating the catalogue: editors create, change and delete topics,
 //! authors and sources. Deleting one that articles still use is refused.
 
+use crate::routes::Json;
 use actix_web::{HttpResponse, delete, patch, post, web};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -28,7 +29,7 @@ use crate::views::{Author, Source, Topic};
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Arctic", "description": "The far north: shipping, climate and security."}))]
 pub struct TopicInput {
-    #[schema(max_length = 120)]
+    #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
@@ -41,7 +42,7 @@ pub struct TopicInput {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Irina Volkova", "bio": "Covers shipping.", "affiliation": "vedomosti-vostoka"}))]
 pub struct AuthorInput {
-    #[schema(max_length = 120)]
+    #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
@@ -49,7 +50,10 @@ pub struct AuthorInput {
     pub bio: Option<String>,
     /// An http(s) URL; `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://[^\s\x00-\x1f\x7f-\x9f\ufeff]+$"
+    )]
     pub avatar_url: Option<Option<String>>,
     /// The slug of the source the author writes for; `null` clears it.
     #[serde(default, deserialize_with = "present")]
@@ -61,7 +65,7 @@ pub struct AuthorInput {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Le Courrier du Rhône", "country": "FR", "language": "fr", "homepage_url": "https://courrier-du-rhone.example"}))]
 pub struct SourceInput {
-    #[schema(max_length = 120)]
+    #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
@@ -73,7 +77,10 @@ pub struct SourceInput {
     pub language: Option<String>,
     /// An http(s) URL; `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://[^\s\x00-\x1f\x7f-\x9f\ufeff]+$"
+    )]
     pub homepage_url: Option<Option<String>>,
 }
 
@@ -226,7 +233,7 @@ fn topic_view(conn: &mut DbConnection, slug: &str, now: NaiveDateTime) -> Result
 pub async fn create_topic(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<TopicInput>,
+    body: Json<TopicInput>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     user.require(Role::Editor)?;
@@ -293,7 +300,7 @@ pub async fn update_topic(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<TopicInput>,
+    body: Json<TopicInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (current, body) = (path.into_inner(), body.into_inner());
     user.require(Role::Editor)?;
@@ -431,7 +438,7 @@ fn check_author(body: &AuthorInput, creating: bool) -> Result<(), ApiError> {
 pub async fn create_author(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<AuthorInput>,
+    body: Json<AuthorInput>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     user.require(Role::Editor)?;
@@ -489,7 +496,7 @@ pub async fn update_author(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<AuthorInput>,
+    body: Json<AuthorInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (current, body) = (path.into_inner(), body.into_inner());
     user.require(Role::Editor)?;
@@ -633,7 +640,7 @@ fn check_source(body: &SourceInput, creating: bool) -> Result<(), ApiError> {
 pub async fn create_source(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<SourceInput>,
+    body: Json<SourceInput>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     user.require(Role::Editor)?;
@@ -690,7 +697,7 @@ pub async fn update_source(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: web::Json<SourceInput>,
+    body: Json<SourceInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (current, body) = (path.into_inner(), body.into_inner());
     user.require(Role::Editor)?;

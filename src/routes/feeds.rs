@@ -24,13 +24,13 @@ use crate::surrogate::{SurrogateKeys, Tagged};
 #[into_params(parameter_in = Query)]
 pub struct FeedParams {
     /// Only articles filed under this topic (slug).
-    #[param(max_length = 120, example = "energy")]
+    #[param(min_length = 1, max_length = 120, example = "energy")]
     pub topic: Option<String>,
     /// Only articles by this author (slug).
-    #[param(max_length = 120)]
+    #[param(min_length = 1, max_length = 120)]
     pub author: Option<String>,
     /// Only translations from this source (slug).
-    #[param(max_length = 120)]
+    #[param(min_length = 1, max_length = 120)]
     pub source: Option<String>,
     /// Only translations from this original language (ISO 639-1).
     #[param(pattern = "^[a-z]{2}$", example = "ru")]

@@ -1,5 +1,6 @@
 //! `/me`: the signed-in user's own account.
 
+use crate::routes::Json;
 use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -89,7 +90,7 @@ pub async fn get_me(me: AuthUser) -> HttpResponse {
 pub async fn update_me(
     state: web::Data<AppState>,
     me: AuthUser,
-    body: web::Json<UpdateMeRequest>,
+    body: Json<UpdateMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let name = body
         .into_inner()
@@ -127,7 +128,7 @@ pub async fn update_me(
 pub async fn change_password(
     state: web::Data<AppState>,
     me: AuthUser,
-    body: web::Json<ChangePasswordRequest>,
+    body: Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     check_password(&body.new_password).map_err(|m| ApiError::field("new_password", m))?;

@@ -178,15 +178,98 @@ where
 }
 
 /// Whether `url` is an absolute http(s) URL of sane length.
+/// The same rule as [`HTTP_URL_PATTERN`], which documents it.
 pub fn is_http_url(url: &str) -> bool {
-    (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() > "https://".len()
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|rest| !rest.is_empty())
         && url.len() <= 2048
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '\u{feff}')
 }
+
+/// The OpenAPI `pattern` of an http(s) URL field (see [`is_http_url`]).
+pub const HTTP_URL_PATTERN: &str = r"^https?://[^\s\x00-\x1f\x7f-\x9f\ufeff]+$";
+/// The OpenAPI `pattern` of a slug field (see `domain::slug`).
+pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 
 /// Longest query string accepted, in bytes.
 const MAX_QUERY_LEN: usize = 2048;
+
+/// A JSON request body, which must be an object: every body this API takes
+/// is one, and serde would otherwise fill a struct from an array (`[null,
+/// null]` was a valid no-op update). Size and content type are checked as
+/// `web::Json` does (see `app::build_app`).
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    /// The body.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let raw =
+            actix_web::web::Json::<Box<serde_json::value::RawValue>>::from_request(req, payload);
+        Box::pin(async move {
+            let raw = raw.await?.into_inner();
+            if !raw.get().trim_start().starts_with('{') {
+                return Err(
+                    ApiError::MalformedBody("the body must be a JSON object".into()).into(),
+                );
+            }
+            match serde_json::from_str(raw.get()) {
+                Ok(body) => Ok(Json(body)),
+                // JSON has one number type: `12.0` is the integer 12 to
+                // JSON Schema and to clients that print every number so.
+                Err(e) if e.to_string().starts_with("invalid type: floating point") => {
+                    let mut value: serde_json::Value = serde_json::from_str(raw.get())
+                        .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+                    whole_numbers_as_integers(&mut value);
+                    serde_json::from_value(value)
+                        .map(Json)
+                        .map_err(|e| ApiError::MalformedBody(e.to_string()).into())
+                }
+                Err(e) => Err(ApiError::MalformedBody(e.to_string()).into()),
+            }
+        })
+    }
+}
+
+/// Rewrites every number with no fractional part (`12.0`) as an integer.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| !n.is_i64() && !n.is_u64())
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = f as i64;
+                *value = Value::from(whole);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
 
 /// Query-string extractor whose errors are problems naming the bad parameter.
 pub struct Query<T>(pub T);

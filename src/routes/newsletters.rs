@@ -1,5 +1,6 @@
 //! `/newsletters`: sign-up with double opt-in, and one-click unsubscribe.
 
+use crate::routes::Json;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -188,7 +189,7 @@ pub async fn sign_up(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
-    body: web::Json<SignupRequest>,
+    body: Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;
     let email = email.as_str().to_owned();
@@ -285,7 +286,7 @@ fn slug_of(conn: &mut DbConnection, newsletter_id: i64) -> Result<String, ApiErr
 pub async fn confirm(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Json<TokenRequest>,
+    body: Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = token_hash(&body.token)?;
     let (unsubscribe_token, unsubscribe_hash) = new_token()?;
@@ -365,7 +366,7 @@ async fn unsubscribe_with(state: &AppState, token: &str) -> Result<HttpResponse,
 #[post("/newsletters/unsubscribe")]
 pub async fn unsubscribe(
     state: web::Data<AppState>,
-    body: web::Json<TokenRequest>,
+    body: Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     unsubscribe_with(&state, &body.token).await
 }

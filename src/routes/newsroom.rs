@@ -1,6 +1,7 @@
 //! The newsroom: editors create, edit, schedule, publish, unpublish, archive
 //! and delete articles. Every change is audited.
 
+use crate::routes::Json;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -35,6 +36,7 @@ pub struct HeroImageInput {
     /// An http(s) URL.
     #[schema(
         max_length = 2048,
+        pattern = r"^https?://[^\s\x00-\x1f\x7f-\x9f\ufeff]+$",
         example = "https://images.newsdesk.example/2026/11/harbour.jpg"
     )]
     pub url: String,
@@ -63,7 +65,10 @@ pub struct OriginalInput {
     #[schema(max_length = 500)]
     pub title: Option<String>,
     /// An http(s) URL of the original.
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://[^\s\x00-\x1f\x7f-\x9f\ufeff]+$"
+    )]
     pub url: Option<String>,
     /// Who translated it.
     #[schema(max_length = 200, example = "Daniel Hart")]
@@ -87,7 +92,7 @@ pub struct OriginalInput {
 }))]
 pub struct CreateArticleRequest {
     /// Defaults to one made from the headline; made unique with a suffix.
-    #[schema(max_length = 120)]
+    #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     #[schema(min_length = 1, max_length = 300)]
     pub headline: String,
@@ -95,7 +100,7 @@ pub struct CreateArticleRequest {
     #[schema(max_length = 600)]
     pub dek: String,
     /// Markdown; raw HTML is shown as text, unsafe links are neutralised.
-    #[schema(max_length = 200000)]
+    #[schema(min_length = 1, max_length = 200000, pattern = r"\S")]
     pub body_markdown: String,
     #[serde(default = "default_kind")]
     pub kind: ArticleKind,
@@ -113,7 +118,10 @@ pub struct CreateArticleRequest {
     pub dateline: Option<String>,
     pub hero_image: Option<HeroImageInput>,
     /// Required for `kind = video`.
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://[^\s\x00-\x1f\x7f-\x9f\ufeff]+$"
+    )]
     pub video_url: Option<String>,
     pub original: Option<OriginalInput>,
     #[serde(default)]
@@ -132,7 +140,7 @@ fn default_kind() -> ArticleKind {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"headline": "The port that froze three weeks early", "featured": true, "featured_rank": 1}))]
 pub struct UpdateArticleRequest {
-    #[schema(max_length = 120)]
+    #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     #[schema(min_length = 1, max_length = 300)]
     pub headline: Option<String>,
@@ -153,7 +161,10 @@ pub struct UpdateArticleRequest {
     #[serde(default, deserialize_with = "present")]
     pub hero_image: Option<Option<HeroImageInput>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://[^\s\x00-\x1f\x7f-\x9f\ufeff]+$"
+    )]
     pub video_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub original: Option<Option<OriginalInput>>,
@@ -239,8 +250,14 @@ fn check_fields(req: &UpdateArticleRequest, creating: bool) -> Vec<FieldError> {
         if !is_http_url(&image.url) {
             bad("hero_image.url", "must be an http(s) URL");
         }
-        if image.alt.chars().count() > 500 {
-            bad("hero_image.alt", "must be at most 500 characters");
+        for (field, text, max) in [
+            ("hero_image.alt", Some(&image.alt), 500),
+            ("hero_image.caption", image.caption.as_ref(), 500),
+            ("hero_image.credit", image.credit.as_ref(), 200),
+        ] {
+            if text.is_some_and(|t| t.chars().count() > max) {
+                bad(field, &format!("must be at most {max} characters"));
+            }
         }
     }
     if let Some(Some(url)) = &req.video_url
@@ -259,6 +276,14 @@ fn check_fields(req: &UpdateArticleRequest, creating: bool) -> Vec<FieldError> {
         }
         if original.url.as_ref().is_some_and(|u| !is_http_url(u)) {
             bad("original.url", "must be an http(s) URL");
+        }
+        for (field, text, max) in [
+            ("original.title", original.title.as_ref(), 500),
+            ("original.translator", original.translator.as_ref(), 200),
+        ] {
+            if text.is_some_and(|t| t.chars().count() > max) {
+                bad(field, &format!("must be at most {max} characters"));
+            }
         }
     }
     if let Some(Some(rank)) = req.featured_rank
@@ -441,7 +466,7 @@ pub fn load_editor_view(
 pub async fn create_article(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateArticleRequest>,
+    body: Json<CreateArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let req = UpdateArticleRequest::from(body.into_inner());
@@ -727,7 +752,7 @@ pub async fn update_article(
     req: HttpRequest,
     user: AuthUser,
     slug: web::Path<String>,
-    body: web::Json<UpdateArticleRequest>,
+    body: Json<UpdateArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
     let body = body.into_inner();
@@ -851,7 +876,7 @@ async fn run_transition(
     tag = "newsroom",
     security(("bearer" = [])),
     params(("slug" = String, Path, description = "The article's slug.", max_length = 120)),
-    request_body(content = Option<PublishRequest>, description = "Optional: when to publish."),
+    request_body(content = Option<PublishRequest>, description = "Optional: when to publish (no body, or `null`, publishes now)."),
     responses(
         (status = 200, description = "The article, published or scheduled.", body = EditorArticle),
         (status = 400, response = BadRequest),
@@ -871,10 +896,21 @@ pub async fn publish_article(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
-    let request: PublishRequest = if body.iter().all(u8::is_ascii_whitespace) {
+    // No body, or `null`, publishes now; anything else must be the object.
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::MalformedBody(e.to_string()))?
+        .trim();
+    if !(text.is_empty() || text == "null" || text.starts_with('{')) {
+        return Err(ApiError::MalformedBody(
+            "the body must be a JSON object".into(),
+        ));
+    }
+    let request: PublishRequest = if text.is_empty() {
         PublishRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::MalformedBody(e.to_string()))?
+        serde_json::from_str::<Option<PublishRequest>>(text)
+            .map_err(|e| ApiError::MalformedBody(e.to_string()))?
+            .unwrap_or_default()
     };
     let at = request.publish_at.map(|t| to_micros(t.naive_utc()));
     run_transition(&state, user, slug.into_inner(), Transition::Publish(at)).await

@@ -1,5 +1,6 @@
 //! `/plans`: what a subscription costs; admins manage the offer.
 
+use crate::routes::Json;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -128,7 +129,7 @@ pub async fn list_plans(
 pub async fn create_plan(
     state: web::Data<AppState>,
     admin: AuthUser,
-    body: web::Json<CreatePlanRequest>,
+    body: Json<CreatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     admin.require(Role::Admin)?;
     let body = body.into_inner();
@@ -211,7 +212,7 @@ pub async fn update_plan(
     state: web::Data<AppState>,
     admin: AuthUser,
     path: web::Path<String>,
-    body: web::Json<UpdatePlanRequest>,
+    body: Json<UpdatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     admin.require(Role::Admin)?;
     let (code, body) = (path.into_inner(), body.into_inner());

@@ -1,5 +1,6 @@
 //! `/me/subscription`: a reader's paid subscription: start, see, cancel, resume.
 
+use crate::routes::Json;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDateTime;
@@ -185,7 +186,7 @@ pub async fn subscribe(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
-    body: web::Json<SubscribeRequest>,
+    body: Json<SubscribeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
     let plan = body.into_inner().plan;

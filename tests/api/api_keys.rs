@@ -88,7 +88,19 @@ async fn only_admins_make_keys_and_the_secret_is_shown_once() {
             .await
             .assert_problem(400, "validation_failed");
     }
+    // JSON has one number type: 120.0 is the integer 120; 120.5 is not one.
+    let whole = app
+        .send_as(
+            Method::POST,
+            "/api/v1/admin/api-keys",
+            &json!({"name": "Float", "scopes": ["content:read"], "rate_limit_per_minute": 120.0}),
+            &admin,
+        )
+        .await;
+    assert_eq!(whole.status, 201, "{}", whole.text());
+    assert_eq!(whole.json()["key"]["rate_limit_per_minute"], 120);
     for bad in [
+        json!({"name": "P", "scopes": ["content:read"], "rate_limit_per_minute": 120.5}),
         json!({"name": "P", "scopes": ["admin"]}),
         json!({"name": "P", "scopes": ["content:read"], "secret_hash": "x"}),
     ] {

@@ -102,12 +102,30 @@ async fn an_editor_writes_a_draft_and_publishes_it() {
     assert_eq!(seen.status, 200);
     assert_eq!(seen.header("cache-control"), Some("private, no-store"));
 
-    let published = app
-        .send_as(
+    let auth = format!("Bearer {editor}");
+    for not_an_object in ["[]", "7"] {
+        app.send_body_with(
             Method::POST,
             "/api/v1/articles/the-port-that-froze-early/publish",
-            &json!({}),
-            &editor,
+            not_an_object,
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &auth),
+            ],
+        )
+        .await
+        .assert_problem(400, "malformed_body");
+    }
+    // `null`, like no body at all, publishes now.
+    let published = app
+        .send_body_with(
+            Method::POST,
+            "/api/v1/articles/the-port-that-froze-early/publish",
+            "null",
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &auth),
+            ],
         )
         .await;
     assert_eq!(published.status, 200, "{}", published.text());
@@ -366,6 +384,27 @@ async fn drafts_are_validated_field_by_field() {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["slug", "hero_image.url", "video_url"]);
+
+    let mut body = draft("Long credits");
+    body["hero_image"] =
+        json!({"url": "https://images.example/a.jpg", "alt": "x", "credit": "c".repeat(201)});
+    body["original"]["translator"] = json!("t".repeat(201));
+    body["original"]["title"] = json!("o".repeat(501));
+    let problem = app
+        .create(&editor, &body)
+        .await
+        .assert_problem(400, "validation_failed");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["hero_image.credit", "original.title", "original.translator"],
+        "every documented maxLength is enforced"
+    );
 
     for field in ["status", "revision", "published_at", "id"] {
         let mut body = draft("Mass assignment");

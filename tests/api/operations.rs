@@ -79,6 +79,18 @@ async fn bodies_sent_where_none_is_expected_lose_nothing_and_crash_nothing() {
         )
         .await;
     response.assert_problem(405, "method_not_allowed");
+    // serde fills a struct from an array; the API takes objects only.
+    for body in [
+        r#"["ana@example.com", "secret passphrase"]"#,
+        "[null, null]",
+        "null",
+        "7",
+    ] {
+        let response = app
+            .send_body(Method::POST, "/api/v1/auth/login", "application/json", body)
+            .await;
+        response.assert_problem(400, "malformed_body");
+    }
     let big = vec![b'x'; 3 * 1024 * 1024];
     let response = app
         .send_body(Method::POST, "/api/v1/topics", "application/json", big)
