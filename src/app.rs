@@ -164,6 +164,7 @@ pub fn build_app(
         .default_service(web::to(fallback))
         .wrap(from_fn(cache::cache))
         .wrap(from_fn(limits::limit))
+        .wrap(from_fn(refuse_nul_in_paths))
         .wrap(Compress::default())
         .wrap(from_fn(encoding_aware_caching))
         .wrap(
@@ -206,6 +207,26 @@ fn cors(origins: &[String]) -> Cors {
         cors = cors.allowed_origin(origin);
     }
     cors
+}
+
+/// No path names a resource with a NUL character in it (PostgreSQL refuses
+/// NUL in any text value: a 500 before this), so a percent-encoded NUL in
+/// the path is a 404 before any handler. Queries are checked by
+/// `routes::Query`, JSON bodies by `routes::Json`.
+async fn refuse_nul_in_paths(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let encoded_nul = req
+        .uri()
+        .path()
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0');
+    if encoded_nul {
+        return Err(ApiError::RouteNotFound.into());
+    }
+    next.call(req).await
 }
 
 /// Keeps caches right around compression. A compressed body is other bytes

@@ -233,6 +233,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     ApiError::MalformedBody("the body must be a JSON object".into()).into(),
                 );
             }
+            if escapes_nul(raw.get()) {
+                return Err(ApiError::MalformedBody(
+                    "strings must not contain a NUL character (\\u0000)".into(),
+                )
+                .into());
+            }
             match serde_json::from_str(raw.get()) {
                 Ok(body) => Ok(Json(body)),
                 // JSON has one number type: `12.0` is the integer 12 to
@@ -249,6 +255,25 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
         })
     }
+}
+
+/// Whether JSON text holds a `\u0000` escape (a NUL in some string; raw
+/// control characters are not valid JSON). A backslash that is itself
+/// escaped (`\\u0000`, the six characters) does not count.
+fn escapes_nul(json: &str) -> bool {
+    let bytes = json.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes[i + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// Rewrites every number with no fractional part (`12.0`) as an integer.
@@ -288,6 +313,15 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         return Err(ApiError::field(
             "query",
             format!("the query string is longer than {MAX_QUERY_LEN} bytes"),
+        ));
+    }
+    // PostgreSQL refuses NUL in any text value; nothing we look up holds one.
+    if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+        .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return Err(ApiError::field(
+            name.replace('\0', ""),
+            "must not contain a NUL character (%00)",
         ));
     }
     let deserializer =
@@ -495,6 +529,22 @@ pub(crate) fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_real_nul_escape_counts() {
+        assert!(escapes_nul(r#"{"a":"x\u0000y"}"#));
+        assert!(
+            escapes_nul(r#"{"a":"\\\u0000"}"#),
+            "escaped backslash, then a NUL"
+        );
+        assert!(
+            !escapes_nul(r#"{"a":"\\u0000"}"#),
+            "a backslash and the text u0000"
+        );
+        assert!(!escapes_nul(r#"{"a":"\u0041"}"#));
+        assert!(!escapes_nul(r#"{"a":"ends with \\"}"#));
+    }
+
     use actix_web::test::TestRequest;
     use serde::Deserialize;
 

@@ -26,8 +26,8 @@ use crate::views::{ListMeta, Plan, PlanList};
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"code": "student-yearly", "name": "Student, yearly", "price_minor": 990, "currency": "USD", "interval": "year"}))]
 pub struct CreatePlanRequest {
-    /// Stable identifier: lowercase letters, digits and hyphens.
-    #[schema(max_length = 60)]
+    /// Stable identifier: lowercase letters, digits and single hyphens.
+    #[schema(max_length = 60, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub code: String,
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
