@@ -6,7 +6,7 @@
 #
 #   bash tests/system/schemathesis.sh sqlite|postgres
 #
-# Needs schemathesis in target/ci-venv (see .ci/run) and, for postgres,
+# Needs schemathesis in target/schemathesis-venv (see .ci/run) and, for postgres,
 # PostgreSQL on 127.0.0.1:5432 (user postgres).
 set -euo pipefail
 backend="${1:-sqlite}"
@@ -15,7 +15,7 @@ root="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d)"
 port="${SCHEMATHESIS_PORT:-18766}"
 base="http://127.0.0.1:$port"
-st="$root/target/ci-venv/bin/st"
+st="$root/target/schemathesis-venv/bin/st"
 examples="${SCHEMATHESIS_MAX_EXAMPLES:-25}"
 password="schemathesis passphrase 1"
 
@@ -73,6 +73,7 @@ run() {
         --checks all \
         --max-examples "$examples" \
         --seed 20261129 \
+        --generation-deterministic \
         --request-timeout 10 \
         --no-color \
         "$@"
