@@ -35,7 +35,11 @@ pub struct RegisterRequest {
     #[schema(min_length = 10, max_length = 1024)]
     pub password: String,
     /// The name shown for the user.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub display_name: String,
 }
 

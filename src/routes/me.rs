@@ -24,7 +24,11 @@ use crate::views::{MeterView, User};
 #[schema(example = json!({"display_name": "Ana L."}))]
 pub struct UpdateMeRequest {
     /// A new display name.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub display_name: Option<String>,
 }
 
