@@ -98,13 +98,7 @@ async fn registration_names_every_bad_field() {
             &json!({"email": "not-an-email", "password": "short", "display_name": "  "}),
         )
         .await;
-    let problem = response.assert_problem(400, "validation_failed");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = response.invalid_fields();
     assert_eq!(fields, ["email", "password", "display_name"]);
 
     let long = "x".repeat(1025);

@@ -152,6 +152,18 @@ impl TestResponse {
         assert_eq!(problem["status"], status, "{problem}");
         problem
     }
+
+    /// Asserts a 400 validation_failed problem; returns the fields it names, in order.
+    #[track_caller]
+    pub fn invalid_fields(&self) -> Vec<String> {
+        let problem = self.assert_problem(400, "validation_failed");
+        problem["errors"]
+            .as_array()
+            .expect("a list of errors")
+            .iter()
+            .map(|e| e["field"].as_str().expect("a field name").to_owned())
+            .collect()
+    }
 }
 
 /// The JWT secret of test servers, so that tests can forge tokens.

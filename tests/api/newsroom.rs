@@ -357,32 +357,14 @@ async fn drafts_are_validated_field_by_field() {
     body["topic"] = json!("nowhere");
     body["authors"] = json!(["irina", "ghost"]);
     body["original"]["source"] = json!("unknown-outlet");
-    let problem = app
-        .create(&editor, &body)
-        .await
-        .assert_problem(400, "validation_failed");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = app.create(&editor, &body).await.invalid_fields();
     assert_eq!(fields, ["topic", "authors[1]", "original.source"]);
 
     let mut body = draft("Bad");
     body["slug"] = json!("Not A Slug");
     body["hero_image"] = json!({"url": "javascript:alert(1)", "alt": "x"});
     body["kind"] = json!("video");
-    let problem = app
-        .create(&editor, &body)
-        .await
-        .assert_problem(400, "validation_failed");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = app.create(&editor, &body).await.invalid_fields();
     assert_eq!(fields, ["slug", "hero_image.url", "video_url"]);
 
     let mut body = draft("Long credits");
@@ -390,16 +372,7 @@ async fn drafts_are_validated_field_by_field() {
         json!({"url": "https://images.example/a.jpg", "alt": "x", "credit": "c".repeat(201)});
     body["original"]["translator"] = json!("t".repeat(201));
     body["original"]["title"] = json!("o".repeat(501));
-    let problem = app
-        .create(&editor, &body)
-        .await
-        .assert_problem(400, "validation_failed");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = app.create(&editor, &body).await.invalid_fields();
     assert_eq!(
         fields,
         ["hero_image.credit", "original.title", "original.translator"],
