@@ -2,8 +2,9 @@
 //! the database, so every node sees the same count) and anonymous clients
 //! (per address, counted in memory on each node).
 //!
-//! Keyed responses carry the IETF `RateLimit-Policy` and `RateLimit` header
-//! fields; a request over the allowance gets 429 with `Retry-After`.
+//! Every response to a counted request (keyed, or anonymous when a per-address
+//! allowance is set) carries the IETF `RateLimit-Policy` and `RateLimit`
+//! header fields; a request over the allowance gets 429 with `Retry-After`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -151,6 +152,15 @@ pub async fn limit<B: MessageBody>(
             );
             return Ok(refused);
         }
+        let mut response = next.call(req).await?.map_into_left_body();
+        rate_headers(
+            response.headers_mut(),
+            "per-address",
+            per_minute,
+            used,
+            reset,
+        );
+        return Ok(response);
     }
     Ok(next.call(req).await?.map_into_left_body())
 }

@@ -248,11 +248,16 @@ async fn anonymous_clients_are_limited_per_address() {
         .unwrap()
         .to_owned();
     let mut statuses = Vec::new();
+    let mut remaining = Vec::new();
     for _ in 0..6 {
-        statuses.push(app.get("/api/v1/articles").await.status.as_u16());
+        let response = app.get("/api/v1/articles").await;
+        statuses.push(response.status.as_u16());
+        let left = response.header("ratelimit").unwrap_or_default();
+        remaining.push(left.split(';').nth(1).unwrap_or_default().to_owned());
     }
     // Registering was one anonymous request too.
     assert_eq!(statuses, [200, 200, 200, 200, 429, 429]);
+    assert_eq!(remaining, ["r=3", "r=2", "r=1", "r=0", "r=0", "r=0"]);
     let refused = app.get("/api/v1/topics").await;
     refused.assert_problem(429, "too_many_requests");
     assert_eq!(
