@@ -15,10 +15,10 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     /// The field (query parameter, path segment or body property) at fault.
-    #[schema(example = "limit")]
+    #[schema(example = "limit", max_length = 128)]
     pub field: String,
     /// What is wrong with it, for people.
-    #[schema(example = "must be between 1 and 100")]
+    #[schema(example = "must be between 1 and 100", max_length = 256)]
     pub message: String,
 }
 
@@ -113,22 +113,23 @@ pub enum ApiError {
 pub struct Problem {
     /// Always `about:blank`: the `code` identifies the problem.
     #[serde(rename = "type")]
-    #[schema(example = "about:blank")]
+    #[schema(example = "about:blank", max_length = 64)]
     pub problem_type: &'static str,
     /// The HTTP status phrase.
-    #[schema(example = "Not Found")]
+    #[schema(example = "Not Found", max_length = 64)]
     pub title: &'static str,
     /// The HTTP status code.
     #[schema(example = 404, minimum = 400, maximum = 599)]
     pub status: u16,
     /// What happened, for people.
-    #[schema(example = "No article has this slug.")]
+    #[schema(example = "No article has this slug.", max_length = 1024)]
     pub detail: String,
     /// A stable machine-readable code.
-    #[schema(example = "not_found")]
+    #[schema(example = "not_found", max_length = 64)]
     pub code: &'static str,
     /// The fields at fault, for `validation_failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 64)]
     pub errors: Option<Vec<FieldError>>,
 }
 

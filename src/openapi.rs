@@ -9,6 +9,8 @@ use utoipa::{Modify, OpenApi, ToResponse};
 use crate::app::AppState;
 use crate::error::{FieldError, Problem};
 
+mod conventions;
+
 /// Document metadata, tags and shared components.
 #[derive(OpenApi)]
 #[openapi(
@@ -54,7 +56,8 @@ Every response has an `X-Request-Id`.",
             PreconditionFailed,
             Unprocessable,
             InvalidSignature,
-            InvalidApiKey
+            InvalidApiKey,
+            InternalError
         )
     )
 )]
@@ -66,16 +69,30 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut OpenApiDoc) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
+        let bearer = |description: &str| {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some(
-                        "An access token from `POST /api/v1/auth/login` (or register, or refresh).",
-                    ))
+                    .description(Some(description))
                     .build(),
+            )
+        };
+        components.add_security_scheme(
+            conventions::BEARER,
+            bearer(
+                "An access token from `POST /api/v1/auth/login` (or register, or refresh). \
+                 Tokens follow RFC8725: HS256 only (the token's own `alg` is never trusted), \
+                 `exp`, `iss`, `aud` and `sub` required and checked, a short life \
+                 (`ACCESS_TOKEN_TTL`, 15 minutes by default), and the account is looked up \
+                 on every request, so a disabled or demoted account loses access at once.",
+            ),
+        );
+        components.add_security_scheme(
+            conventions::ADMIN_BEARER,
+            bearer(
+                "The access token of an account with the `admin` role (see `bearer`; \
+                 RFC8725 applies alike). Other roles get 403.",
             ),
         );
         components.add_security_scheme(
@@ -215,6 +232,10 @@ pub fn openapi() -> OpenApiDoc {
     let mut doc = crate::app::documented_api();
     add_limit_responses(&mut doc);
     add_surrogate_keys(&mut doc);
+    conventions::declare_security(&mut doc);
+    conventions::add_internal_error(&mut doc);
+    conventions::add_common_headers_everywhere(&mut doc);
+    conventions::bound_headers(&mut doc);
     doc
 }
 
@@ -397,6 +418,21 @@ pub struct InvalidSignature(#[allow(dead_code)] Problem);
     })
 )]
 pub struct InvalidApiKey(#[allow(dead_code)] Problem);
+
+/// Something failed on our side; it is logged with the request id, and the
+/// body never says what.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Internal Server Error",
+        "status": 500,
+        "detail": "Something went wrong on our side; it has been logged.",
+        "code": "internal_error"
+    })
+)]
+pub struct InternalError(#[allow(dead_code)] Problem);
 
 #[cfg(test)]
 mod tests {

@@ -21,10 +21,14 @@ fn utc(at: NaiveDateTime) -> DateTime<Utc> {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct TopicRef {
     /// Stable identifier used in URLs and filters.
-    #[schema(example = "russia")]
+    #[schema(
+        example = "russia",
+        max_length = 120,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub slug: String,
     /// Display name, as shown above a headline.
-    #[schema(example = "Russia")]
+    #[schema(example = "Russia", max_length = 100)]
     pub name: String,
 }
 
@@ -32,10 +36,14 @@ pub struct TopicRef {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct AuthorRef {
     /// Stable identifier used in URLs and filters.
-    #[schema(example = "irina-volkova")]
+    #[schema(
+        example = "irina-volkova",
+        max_length = 120,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub slug: String,
     /// Name as printed in the byline.
-    #[schema(example = "Irina Volkova")]
+    #[schema(example = "Irina Volkova", max_length = 100)]
     pub name: String,
 }
 
@@ -61,10 +69,14 @@ impl From<NamedRef> for AuthorRef {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct SourceRef {
     /// Stable identifier used in URLs and filters.
-    #[schema(example = "vedomosti-vostoka")]
+    #[schema(
+        example = "vedomosti-vostoka",
+        max_length = 120,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub slug: String,
     /// The outlet's name.
-    #[schema(example = "Vedomosti Vostoka")]
+    #[schema(example = "Vedomosti Vostoka", max_length = 100)]
     pub name: String,
     /// ISO 3166-1 alpha-2 country code.
     #[schema(example = "RU", min_length = 2, max_length = 2)]
@@ -89,16 +101,22 @@ impl From<&catalogue::Source> for SourceRef {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct HeroImage {
     /// Where the image is served from.
-    #[schema(example = "https://images.newsdesk.example/2026/11/harbour-cranes.jpg")]
+    #[schema(
+        example = "https://images.newsdesk.example/2026/11/harbour-cranes.jpg",
+        max_length = 2048
+    )]
     pub url: String,
     /// Text alternative for readers who cannot see the image.
-    #[schema(example = "Container cranes at dusk over a frozen harbour")]
+    #[schema(
+        example = "Container cranes at dusk over a frozen harbour",
+        max_length = 500
+    )]
     pub alt: String,
     /// What the picture shows.
-    #[schema(example = "The port of Vostochny in November")]
+    #[schema(example = "The port of Vostochny in November", max_length = 500)]
     pub caption: Option<String>,
     /// Who took it or holds its rights.
-    #[schema(example = "Photo: Anna Sorokina")]
+    #[schema(example = "Photo: Anna Sorokina", max_length = 200)]
     pub credit: Option<String>,
 }
 
@@ -108,16 +126,19 @@ pub struct Original {
     /// The outlet that published the original.
     pub source: Option<SourceRef>,
     /// ISO 639-1 code of the original's language.
-    #[schema(example = "ru")]
+    #[schema(example = "ru", max_length = 2, pattern = "^[a-z]{2}$")]
     pub language: Option<String>,
     /// The original headline, in its language.
-    #[schema(example = "Порт замерз раньше срока")]
+    #[schema(example = "Порт замерз раньше срока", max_length = 500)]
     pub title: Option<String>,
     /// Where the original can be read.
-    #[schema(example = "https://vedomosti-vostoka.example/2026/11/port")]
+    #[schema(
+        example = "https://vedomosti-vostoka.example/2026/11/port",
+        max_length = 2048
+    )]
     pub url: Option<String>,
     /// Who translated it.
-    #[schema(example = "Daniel Hart")]
+    #[schema(example = "Daniel Hart", max_length = 200)]
     pub translator: Option<String>,
 }
 
@@ -125,53 +146,62 @@ pub struct Original {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ArticleSummary {
     /// Numeric id; stable, but prefer the slug in URLs.
-    #[schema(example = 1042)]
+    #[schema(example = 1042, minimum = 1, maximum = 9007199254740991.0)]
     pub id: i64,
     /// Identifier used in the article's URL.
-    #[schema(example = "the-port-that-froze-early")]
+    #[schema(
+        example = "the-port-that-froze-early",
+        max_length = 120,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub slug: String,
     /// The headline.
-    #[schema(example = "The port that froze early")]
+    #[schema(example = "The port that froze early", max_length = 300)]
     pub headline: String,
     /// The standfirst under the headline.
     #[schema(
         example = "An early winter has locked a Pacific port in ice, and with it a promise of new trade."
     )]
+    #[schema(max_length = 600)]
     pub dek: String,
     /// What sort of journalism this is.
     pub kind: ArticleKind,
     /// Who may read the whole body.
     pub access_level: AccessLevel,
     /// The city the story was filed from.
-    #[schema(example = "VLADIVOSTOK")]
+    #[schema(example = "VLADIVOSTOK", max_length = 100)]
     pub dateline: Option<String>,
     /// The picture at the top, if any.
     pub hero_image: Option<HeroImage>,
     /// The video, for `kind = video`.
-    #[schema(example = json!(null))]
+    #[schema(example = json!(null), max_length = 2048)]
     pub video_url: Option<String>,
     /// The primary topic (the kicker above the headline).
     pub topic: Option<TopicRef>,
     /// Every topic the article is filed under, the primary one first.
+    #[schema(max_items = 11)]
     pub topics: Vec<TopicRef>,
     /// Bylines, in order.
+    #[schema(max_items = 10)]
     pub authors: Vec<AuthorRef>,
     /// The original this article translates; null for our own reporting.
     pub original: Option<Original>,
     /// Whether editors picked it for the FOCUS rail.
     pub featured: bool,
     /// Position in the FOCUS rail, 1 first; null when not featured.
-    #[schema(example = json!(null))]
+    #[schema(example = json!(null), minimum = 1, maximum = 100)]
     pub featured_rank: Option<i32>,
     /// When it was published (RFC 3339, UTC).
+    #[schema(max_length = 35)]
     pub published_at: Option<DateTime<Utc>>,
     /// When it last changed (RFC 3339, UTC).
+    #[schema(max_length = 35)]
     pub updated_at: DateTime<Utc>,
     /// Words in the whole body.
-    #[schema(example = 940, minimum = 0)]
+    #[schema(example = 940, minimum = 0, maximum = 200000)]
     pub word_count: i32,
     /// Minutes to read the whole body.
-    #[schema(example = 5, minimum = 1)]
+    #[schema(example = 5, minimum = 1, maximum = 1000)]
     pub reading_time_minutes: i32,
     /// Search results only: an excerpt around the matched words, HTML-escaped,
     /// with the matches in `<mark>`. Taken from the headline, the dek, and
@@ -257,15 +287,16 @@ pub struct AccessInfo {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct MeterView {
     /// Metered articles allowed per month.
-    #[schema(example = 5, minimum = 0)]
+    #[schema(example = 5, minimum = 0, maximum = 9007199254740991.0)]
     pub limit: i64,
     /// Distinct metered articles read this month (re-reads are free).
-    #[schema(example = 2, minimum = 0)]
+    #[schema(example = 2, minimum = 0, maximum = 9007199254740991.0)]
     pub used: i64,
     /// How many more may be read whole this month.
-    #[schema(example = 3, minimum = 0)]
+    #[schema(example = 3, minimum = 0, maximum = 9007199254740991.0)]
     pub remaining: i64,
     /// When the meter starts again: the first instant of next month, UTC.
+    #[schema(max_length = 35)]
     pub resets_at: DateTime<Utc>,
 }
 
@@ -331,16 +362,23 @@ impl Article {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Topic {
     /// Stable identifier used in URLs and filters.
-    #[schema(example = "energy")]
+    #[schema(
+        example = "energy",
+        max_length = 120,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub slug: String,
     /// Display name.
-    #[schema(example = "Energy")]
+    #[schema(example = "Energy", max_length = 100)]
     pub name: String,
     /// What the topic covers.
-    #[schema(example = "Oil, gas, power grids and the politics of keeping the lights on.")]
+    #[schema(
+        example = "Oil, gas, power grids and the politics of keeping the lights on.",
+        max_length = 1000
+    )]
     pub description: String,
     /// Published articles filed under it (primary or secondary).
-    #[schema(example = 12, minimum = 0)]
+    #[schema(example = 12, minimum = 0, maximum = 9007199254740991.0)]
     pub article_count: i64,
 }
 
@@ -360,21 +398,31 @@ impl Topic {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Author {
     /// Stable identifier used in URLs and filters.
-    #[schema(example = "irina-volkova")]
+    #[schema(
+        example = "irina-volkova",
+        max_length = 120,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub slug: String,
     /// Name as printed in bylines.
-    #[schema(example = "Irina Volkova")]
+    #[schema(example = "Irina Volkova", max_length = 100)]
     pub name: String,
     /// A short biography.
-    #[schema(example = "Irina Volkova covers shipping and the Russian Far East.")]
+    #[schema(
+        example = "Irina Volkova covers shipping and the Russian Far East.",
+        max_length = 2000
+    )]
     pub bio: String,
     /// Portrait URL.
-    #[schema(example = "https://images.newsdesk.example/authors/irina-volkova.jpg")]
+    #[schema(
+        example = "https://images.newsdesk.example/authors/irina-volkova.jpg",
+        max_length = 2048
+    )]
     pub avatar_url: Option<String>,
     /// The outlet the author writes for, when not our own staff.
     pub affiliation: Option<SourceRef>,
     /// Published articles with this byline.
-    #[schema(example = 7, minimum = 0)]
+    #[schema(example = 7, minimum = 0, maximum = 9007199254740991.0)]
     pub article_count: i64,
 }
 
@@ -400,22 +448,26 @@ impl Author {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Source {
     /// Stable identifier used in URLs and filters.
-    #[schema(example = "vedomosti-vostoka")]
+    #[schema(
+        example = "vedomosti-vostoka",
+        max_length = 120,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub slug: String,
     /// The outlet's name.
-    #[schema(example = "Vedomosti Vostoka")]
+    #[schema(example = "Vedomosti Vostoka", max_length = 100)]
     pub name: String,
     /// ISO 3166-1 alpha-2 country code.
-    #[schema(example = "RU")]
+    #[schema(example = "RU", max_length = 2, pattern = "^[A-Z]{2}$")]
     pub country: String,
     /// ISO 639-1 language code.
-    #[schema(example = "ru")]
+    #[schema(example = "ru", max_length = 2, pattern = "^[a-z]{2}$")]
     pub language: String,
     /// The outlet's home page.
-    #[schema(example = "https://vedomosti-vostoka.example")]
+    #[schema(example = "https://vedomosti-vostoka.example", max_length = 2048)]
     pub homepage_url: Option<String>,
     /// Published translations of its articles.
-    #[schema(example = 9, minimum = 0)]
+    #[schema(example = 9, minimum = 0, maximum = 9007199254740991.0)]
     pub article_count: i64,
 }
 
@@ -440,7 +492,7 @@ pub struct ListMeta {
     #[schema(example = 20, minimum = 1, maximum = 100)]
     pub limit: i64,
     /// Pass as `cursor` to get the next page; null on the last page.
-    #[schema(example = "cDE6MTc2NDQyNTYwMDAwMDAwMDo0Mg")]
+    #[schema(example = "cDE6MTc2NDQyNTYwMDAwMDAwMDo0Mg", max_length = 512)]
     pub next_cursor: Option<String>,
 }
 
@@ -449,7 +501,8 @@ macro_rules! list_type {
         $(#[$meta])*
         #[derive(Clone, Debug, Serialize, ToSchema)]
         pub struct $name {
-            /// The items of this page.
+            /// The items of this page (at most 100, the largest `limit`).
+            #[schema(max_items = 100)]
             pub data: Vec<$item>,
             /// How to get the next page.
             pub meta: ListMeta,
@@ -478,17 +531,18 @@ list_type!(
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct User {
     /// The user's id.
-    #[schema(example = 42)]
+    #[schema(example = 42, minimum = 1, maximum = 9007199254740991.0)]
     pub id: i64,
     /// The sign-in email, lower-cased.
-    #[schema(example = "ana.lopez@example.com")]
+    #[schema(example = "ana.lopez@example.com", max_length = 254)]
     pub email: String,
     /// The name shown for the user.
-    #[schema(example = "Ana López")]
+    #[schema(example = "Ana López", max_length = 100)]
     pub display_name: String,
     /// What the user may do.
     pub role: Role,
     /// When the account was created.
+    #[schema(max_length = 35)]
     pub created_at: DateTime<Utc>,
 }
 
@@ -510,16 +564,22 @@ pub struct Session {
     /// The account.
     pub user: User,
     /// Short-lived JWT for `Authorization: Bearer ...`.
-    #[schema(example = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl")]
+    #[schema(
+        example = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl",
+        max_length = 2048
+    )]
     pub access_token: String,
     /// Single-use token for `POST /auth/refresh`; keep it secret.
-    #[schema(example = "3q2-7wAAAAAb8Xl0b2tlbl9vZl9leGFtcGxlX29ubHk")]
+    #[schema(
+        example = "3q2-7wAAAAAb8Xl0b2tlbl9vZl9leGFtcGxlX29ubHk",
+        max_length = 128
+    )]
     pub refresh_token: String,
     /// Always `Bearer`.
-    #[schema(example = "Bearer")]
+    #[schema(example = "Bearer", max_length = 6)]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
-    #[schema(example = 900)]
+    #[schema(example = 900, minimum = 60, maximum = 86400)]
     pub expires_in: i64,
 }
 
@@ -535,11 +595,13 @@ pub struct EditorArticle {
     #[schema(
         example = "The ice came three weeks early.\n\n## A season lost\n\nShipping agents..."
     )]
+    #[schema(max_length = 200000)]
     pub body_markdown: String,
     /// When the article was created.
+    #[schema(max_length = 35)]
     pub created_at: DateTime<Utc>,
     /// Increases with every change; the ETag is built from it.
-    #[schema(example = 3, minimum = 1)]
+    #[schema(example = 3, minimum = 1, maximum = 2147483647)]
     pub revision: i32,
 }
 
@@ -580,6 +642,7 @@ pub struct AdminUser {
     /// A disabled account cannot log in, and its tokens stop working.
     pub disabled: bool,
     /// When the account last changed.
+    #[schema(max_length = 35)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -598,30 +661,31 @@ impl From<users::User> for AdminUser {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Actor {
     /// The account's id.
-    #[schema(example = 3)]
+    #[schema(example = 3, minimum = 1, maximum = 9007199254740991.0)]
     pub id: i64,
     /// The account's email, when it still exists.
-    #[schema(example = "editor@newsdesk.example")]
+    #[schema(example = "editor@newsdesk.example", max_length = 254)]
     pub email: Option<String>,
 }
 
 /// One change in the audit trail.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct AuditEvent {
-    #[schema(example = 981)]
+    #[schema(example = 981, minimum = 1, maximum = 9007199254740991.0)]
     pub id: i64,
     /// Who made the change; null when the account was deleted.
     pub actor: Option<Actor>,
     /// What was done, e.g. `article.publish`, `topic.delete`, `user.update`.
-    #[schema(example = "article.publish")]
+    #[schema(example = "article.publish", max_length = 64)]
     pub action: String,
     /// What it was done to, e.g. `article:the-port-that-froze-early`.
-    #[schema(example = "article:the-port-that-froze-early")]
+    #[schema(example = "article:the-port-that-froze-early", max_length = 256)]
     pub target: String,
     /// A short summary of the change.
     #[schema(value_type = Object, example = json!({"published_at": "2026-11-29T06:00:00+00:00"}))]
     pub details: serde_json::Value,
     /// When it happened.
+    #[schema(max_length = 35)]
     pub at: DateTime<Utc>,
 }
 
@@ -654,16 +718,20 @@ list_type!(
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Plan {
     /// Stable identifier, e.g. `monthly`.
-    #[schema(example = "monthly")]
+    #[schema(
+        example = "monthly",
+        max_length = 60,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub code: String,
     /// Display name.
-    #[schema(example = "Monthly")]
+    #[schema(example = "Monthly", max_length = 100)]
     pub name: String,
     /// The price in minor units of `currency` (cents for USD).
-    #[schema(example = 290, minimum = 0)]
+    #[schema(example = 290, minimum = 0, maximum = 100000000)]
     pub price_minor: i64,
     /// ISO 4217 currency code.
-    #[schema(example = "USD")]
+    #[schema(example = "USD", max_length = 3, pattern = "^[A-Z]{3}$")]
     pub currency: String,
     /// How often it renews.
     pub interval: BillingInterval,
@@ -693,11 +761,16 @@ list_type!(
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Paywall {
     /// For people.
-    #[schema(example = "You've reached your monthly limit of free articles.")]
+    #[schema(
+        example = "You've reached your monthly limit of free articles.",
+        max_length = 200
+    )]
     pub message: String,
     /// The plans on offer.
+    #[schema(max_items = 100)]
     pub plans: Vec<Plan>,
     /// Next steps, in order of preference.
+    #[schema(max_items = 4)]
     pub actions: Vec<PaywallAction>,
 }
 
@@ -705,13 +778,13 @@ pub struct Paywall {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct PaywallAction {
     /// `log_in`, `register` or `subscribe`.
-    #[schema(example = "subscribe")]
+    #[schema(example = "subscribe", max_length = 32)]
     pub kind: &'static str,
     /// The HTTP method of the endpoint.
-    #[schema(example = "GET")]
+    #[schema(example = "GET", max_length = 8)]
     pub method: &'static str,
     /// The endpoint.
-    #[schema(example = "/api/v1/plans")]
+    #[schema(example = "/api/v1/plans", max_length = 64)]
     pub href: &'static str,
 }
 
@@ -766,7 +839,7 @@ impl Paywall {
 }))]
 pub struct Subscription {
     /// The subscription's id, as the payment processor knows it too.
-    #[schema(example = "sub_5f0c2a9e8b7d4c1e9a3f6b2d8c4e1a7f")]
+    #[schema(example = "sub_5f0c2a9e8b7d4c1e9a3f6b2d8c4e1a7f", max_length = 64)]
     pub id: String,
     /// The plan subscribed to.
     pub plan: Plan,
@@ -776,21 +849,26 @@ pub struct Subscription {
     /// renewal) or `expired`.
     pub status: SubscriptionStatus,
     /// Who takes the payments: `test` (charges nothing) or `webhook` (a payment processor).
-    #[schema(example = "test")]
+    #[schema(example = "test", max_length = 32)]
     pub provider: String,
     /// Whether the subscriber reads every article whole right now.
     pub full_access: bool,
     /// Start of the paid period (RFC 3339, UTC); null until the first payment.
+    #[schema(max_length = 35)]
     pub current_period_start: Option<DateTime<Utc>>,
     /// End of the paid period: renewal is due, or access ends if canceled.
+    #[schema(max_length = 35)]
     pub current_period_end: Option<DateTime<Utc>>,
     /// Canceled: it will not renew, and access ends with the period.
     pub cancel_at_period_end: bool,
     /// While `past_due`: when access ends unless a payment succeeds.
+    #[schema(max_length = 35)]
     pub grace_until: Option<DateTime<Utc>>,
     /// When it was first canceled.
+    #[schema(max_length = 35)]
     pub canceled_at: Option<DateTime<Utc>>,
     /// When it was started.
+    #[schema(max_length = 35)]
     pub created_at: DateTime<Utc>,
     /// On the answer to starting a subscription only: what happened to the payment.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -803,7 +881,10 @@ pub struct PaymentNote {
     /// Whether money was taken by this request.
     pub charged: bool,
     /// For people.
-    #[schema(example = "Test mode: activated at once; nothing was charged.")]
+    #[schema(
+        example = "Test mode: activated at once; nothing was charged.",
+        max_length = 200
+    )]
     pub message: String,
 }
 
@@ -840,15 +921,16 @@ impl Subscription {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct WebhookReceipt {
     /// The event's id.
-    #[schema(example = "evt_7d1b9c2e")]
+    #[schema(example = "evt_7d1b9c2e", max_length = 255)]
     pub event_id: String,
     /// `applied` (the subscription changed), `ignored` (nothing to change:
     /// stale, out of order, unknown subscription or event type; see
     /// `detail`) or `duplicate` (this event was processed before).
-    #[schema(example = "applied")]
+    #[schema(example = "applied", max_length = 32)]
     pub outcome: &'static str,
     /// Why it was ignored, for the processor's logs.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
     pub detail: Option<String>,
 }
 
@@ -858,10 +940,10 @@ pub struct TrendingTopic {
     /// The topic.
     pub topic: TopicRef,
     /// Views of its published articles in the last 24 hours.
-    #[schema(example = 1840, minimum = 0)]
+    #[schema(example = 1840, minimum = 0, maximum = 9007199254740991.0)]
     pub views_24h: i64,
     /// Views in the 7 days before that.
-    #[schema(example = 4200, minimum = 0)]
+    #[schema(example = 4200, minimum = 0, maximum = 9007199254740991.0)]
     pub views_previous_7d: i64,
     /// `views_24h / max(views_previous_7d / 7, 10)`: how many times its usual
     /// daily readership the topic had today.
@@ -878,12 +960,16 @@ list_type!(
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Home {
     /// THE LATEST: the newest published articles.
+    #[schema(max_items = 10)]
     pub latest: Vec<ArticleSummary>,
     /// FOCUS: the editors' picks, by rank.
+    #[schema(max_items = 6)]
     pub focus: Vec<ArticleSummary>,
     /// TRENDING TOPICS: topics rising in readership.
+    #[schema(max_items = 5)]
     pub trending_topics: Vec<TrendingTopic>,
     /// MOST READ: the most-read articles of the last 24 hours.
+    #[schema(max_items = 5)]
     pub most_read: Vec<ArticleSummary>,
 }
 
@@ -891,24 +977,28 @@ pub struct Home {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ApiKey {
     /// The key's id.
-    #[schema(example = 7)]
+    #[schema(example = 7, minimum = 1, maximum = 9007199254740991.0)]
     pub id: i64,
     /// Who it is for.
-    #[schema(example = "Harbour Monitor syndication")]
+    #[schema(example = "Harbour Monitor syndication", max_length = 100)]
     pub name: String,
     /// The first characters of the secret, to tell keys apart.
-    #[schema(example = "nd_Q2x9bX")]
+    #[schema(example = "nd_Q2x9bX", max_length = 16)]
     pub prefix: String,
     /// What it may do.
+    #[schema(min_items = 1, max_items = 2)]
     pub scopes: Vec<Scope>,
     /// Requests allowed per minute.
-    #[schema(example = 600, minimum = 1)]
+    #[schema(example = 600, minimum = 1, maximum = 100000)]
     pub rate_limit_per_minute: i32,
     /// When it was made.
+    #[schema(max_length = 35)]
     pub created_at: DateTime<Utc>,
     /// When it was last used (to the minute); null if never.
+    #[schema(max_length = 35)]
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it was revoked; null while it works.
+    #[schema(max_length = 35)]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -933,7 +1023,10 @@ pub struct CreatedApiKey {
     /// The key.
     pub key: ApiKey,
     /// Send it as `X-API-Key`. Only a hash is kept: store it now.
-    #[schema(example = "nd_Q2x9bXlZ0a8T1rVw3kM6pN4sE7uH5jC2gF9dB0yL1qA")]
+    #[schema(
+        example = "nd_Q2x9bXlZ0a8T1rVw3kM6pN4sE7uH5jC2gF9dB0yL1qA",
+        max_length = 100
+    )]
     pub secret: String,
 }
 

@@ -7,6 +7,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
+/// The longest meter token a client may send; ours are shorter.
+pub const MAX_TOKEN_LEN: usize = 100;
+
 const PREFIX: &str = "m1";
 const ID_BYTES: usize = 16;
 const TAG_BYTES: usize = 16;
@@ -46,7 +49,7 @@ impl MeterKeys {
 
     /// The meter id of a token this service signed; `None` for anything else.
     pub fn verify(&self, token: &str) -> Option<String> {
-        if token.len() > 100 {
+        if token.len() > MAX_TOKEN_LEN {
             return None;
         }
         let mut parts = token.split('.');

@@ -47,11 +47,16 @@ pub struct PlanChanges<'a> {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-/// Plans, cheapest first; only the active ones unless `all`.
+/// The most plans a list holds (as documented): a price list, not a catalogue.
+pub const MAX_LISTED: i64 = 100;
+
+/// The cheapest [`MAX_LISTED`] plans, cheapest first; only the active ones
+/// unless `all`.
 pub fn list(conn: &mut DbConnection, all: bool) -> QueryResult<Vec<Plan>> {
     let mut query = plans::table
         .select(Plan::as_select())
         .order((plans::price_minor.asc(), plans::id.asc()))
+        .limit(MAX_LISTED)
         .into_boxed();
     if !all {
         query = query.filter(plans::active.eq(true));

@@ -117,7 +117,7 @@ pub async fn list_users(
 #[utoipa::path(
     tag = "administration",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "The account's id.", example = 42, minimum = 1)),
+    params(("id" = i64, Path, description = "The account's id.", example = 42, minimum = 1, maximum = 9007199254740991.0)),
     request_body = UpdateUserRequest,
     responses(
         (status = 200, description = "The account after the change.", body = AdminUser),

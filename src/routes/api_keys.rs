@@ -192,7 +192,7 @@ pub async fn list_api_keys(
 #[utoipa::path(
     tag = "administration",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "The key's id.", example = 7, minimum = 1)),
+    params(("id" = i64, Path, description = "The key's id.", example = 7, minimum = 1, maximum = 9007199254740991.0)),
     responses(
         (status = 204, description = "Revoked."),
         (status = 400, response = BadRequest),

@@ -13,7 +13,7 @@ use super::{
     public_list,
 };
 use crate::app::AppState;
-use crate::auth::{AuthUser, MaybeAuthUser};
+use crate::auth::{AuthUser, MaybeAuthUser, meter_token};
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey, Shelf};
 use crate::db::search::{self, SearchOrder};
 use crate::db::{DbConnection, meter, plans, readership, subscriptions};
@@ -44,7 +44,7 @@ pub struct ArticleListParams {
     #[param(min_length = 1, max_length = 120)]
     pub source: Option<String>,
     /// Only translations from this original language (ISO 639-1), e.g. `ru`.
-    #[param(pattern = "^[a-z]{2}$")]
+    #[param(max_length = 2, pattern = "^[a-z]{2}$")]
     pub language: Option<String>,
     /// Only articles of this kind.
     #[param(inline)]
@@ -53,9 +53,11 @@ pub struct ArticleListParams {
     pub featured: Option<bool>,
     /// Only articles published strictly after this instant (RFC 3339), e.g.
     /// `2026-11-01T00:00:00Z`.
+    #[param(max_length = 35)]
     pub published_after: Option<DateTime<Utc>>,
     /// Only articles published strictly before this instant (RFC 3339), e.g.
     /// `2026-12-01T00:00:00Z`.
+    #[param(max_length = 35)]
     pub published_before: Option<DateTime<Utc>>,
     /// Page size.
     #[param(minimum = 1, maximum = 100, default = 20)]
@@ -450,8 +452,8 @@ async fn search_articles(
     tag = "articles",
     params(
         ("slug" = String, Path, description = "The article's slug.", example = "the-port-that-froze-early", max_length = 120),
-        ("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token, as returned by an earlier response."),
-        ("X-API-Key" = Option<String>, Header, description = "A third party's key: `content:read` reads like an anonymous reader without a meter, `content:full` reads every article whole.")
+        ("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token, as returned by an earlier response.", max_length = 100),
+        ("X-API-Key" = Option<String>, Header, description = "A third party's key: `content:read` reads like an anonymous reader without a meter, `content:full` reads every article whole.", max_length = 100)
     ),
     responses(
         (status = 200, description = "The article (editors get `EditorArticle`).", body = Article,
@@ -464,6 +466,7 @@ async fn search_articles(
         (status = 301, description = "The article was renamed; `Location` has its new URL.",
             headers(("Location" = String, description = "The article's current URL."))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 400, response = BadRequest),
         (status = 401, response = InvalidToken),
         (status = 404, response = NotFound),
         (status = 503, response = Unavailable),
@@ -481,6 +484,7 @@ pub async fn get_article(
     if slug.len() > MAX_SLUG_LEN {
         return Err(ApiError::NotFound("article"));
     }
+    presented_meter_token(&req)?;
     let now = state.clock.now();
     if reader
         .0
@@ -592,6 +596,22 @@ pub struct ArticleRead(pub i64);
 /// The header that carries an anonymous reader's meter token, both ways.
 pub static METER_TOKEN: header::HeaderName = header::HeaderName::from_static("x-meter-token");
 
+/// The meter token the request presents, if any. One that is not ours reads
+/// as none (a new meter starts), but one longer than any token could be is
+/// a client's mistake worth saying so.
+pub fn presented_meter_token(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let Some(value) = req.headers().get(&METER_TOKEN) else {
+        return Ok(None);
+    };
+    if value.len() > meter_token::MAX_TOKEN_LEN {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "X-Meter-Token",
+            format!("must be at most {} characters", meter_token::MAX_TOKEN_LEN),
+        )]));
+    }
+    Ok(value.to_str().ok())
+}
+
 /// Whose meter a read goes through.
 pub struct MeterIdentity {
     /// The kind of reader.
@@ -614,6 +634,7 @@ impl MeterIdentity {
         req: &HttpRequest,
         user: Option<&AuthUser>,
     ) -> Result<Self, ApiError> {
+        let presented = presented_meter_token(req)?;
         if let Some(client) = req.extensions().get::<ApiClient>() {
             return Ok(Self {
                 reader: Reader::Partner {
@@ -639,16 +660,12 @@ impl MeterIdentity {
                 fresh: false,
             });
         }
-        let presented = req
-            .headers()
-            .get(&METER_TOKEN)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|token| {
-                state
-                    .meter_keys
-                    .verify(token)
-                    .map(|id| (token.to_owned(), id))
-            });
+        let presented = presented.and_then(|token| {
+            state
+                .meter_keys
+                .verify(token)
+                .map(|id| (token.to_owned(), id))
+        });
         let fresh = presented.is_none();
         let (token, id) = match presented {
             Some(found) => found,

@@ -20,7 +20,7 @@ use crate::openapi::{
     BadRequest, Conflict, InvalidCredentials, InvalidToken, PayloadTooLarge, TooManyRequests,
     Unavailable, UnsupportedMediaType,
 };
-use crate::routes::articles::METER_TOKEN;
+use crate::routes::articles::presented_meter_token;
 use crate::views::{self, Session};
 
 /// A new account.
@@ -202,11 +202,7 @@ async fn new_session(state: &AppState, req: &HttpRequest, user: User) -> Result<
     let family = uuid::Uuid::new_v4().to_string();
     let now = state.clock.now();
     let ttl = state.config.refresh_token_ttl;
-    let anonymous = req
-        .headers()
-        .get(&METER_TOKEN)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|token| state.meter_keys.verify(token));
+    let anonymous = presented_meter_token(req)?.and_then(|token| state.meter_keys.verify(token));
     let (user_id, family_for_db) = (user.id, family.clone());
     let refresh_token = state
         .db
@@ -237,7 +233,7 @@ fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResp
 /// lower-cased; one email, one account.
 #[utoipa::path(
     tag = "accounts",
-    params(("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token: what it read this month joins the account's meter.")),
+    params(("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token: what it read this month joins the account's meter.", max_length = 100)),
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "The account exists and is signed in.", body = Session),
@@ -255,6 +251,7 @@ pub async fn register(
     body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    presented_meter_token(&req)?;
     let (email, name) = validate_registration(&body)?;
     let hash = hash_password(body.password).await?;
     let now = state.clock.now();
@@ -315,7 +312,7 @@ fn throttled(
 /// `Retry-After` until the oldest failure leaves the window.
 #[utoipa::path(
     tag = "accounts",
-    params(("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token: what it read this month joins the account's meter.")),
+    params(("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token: what it read this month joins the account's meter.", max_length = 100)),
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in.", body = Session),
@@ -335,6 +332,7 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    presented_meter_token(&req)?;
     let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;
     let account_scope = format!("email:{}", email.as_str());
     let client_scope = format!("client:{}", client_address(&req));

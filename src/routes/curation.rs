@@ -57,6 +57,7 @@ pub struct AuthorInput {
     pub avatar_url: Option<Option<String>>,
     /// The slug of the source the author writes for; `null` clears it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub affiliation: Option<Option<String>>,
 }
 
@@ -70,10 +71,10 @@ pub struct SourceInput {
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// ISO 3166-1 alpha-2, upper case.
-    #[schema(pattern = "^[A-Z]{2}$")]
+    #[schema(pattern = "^[A-Z]{2}$", max_length = 2)]
     pub country: Option<String>,
     /// ISO 639-1, lower case.
-    #[schema(pattern = "^[a-z]{2}$")]
+    #[schema(pattern = "^[a-z]{2}$", max_length = 2)]
     pub language: Option<String>,
     /// An http(s) URL; `null` clears it.
     #[serde(default, deserialize_with = "present")]

@@ -33,7 +33,7 @@ pub struct FeedParams {
     #[param(min_length = 1, max_length = 120)]
     pub source: Option<String>,
     /// Only translations from this original language (ISO 639-1).
-    #[param(pattern = "^[a-z]{2}$", example = "ru")]
+    #[param(max_length = 2, pattern = "^[a-z]{2}$", example = "ru")]
     pub language: Option<String>,
     /// How many articles, newest first.
     #[param(minimum = 1, maximum = 50, default = 20)]

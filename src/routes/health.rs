@@ -13,7 +13,7 @@ use crate::openapi::Unavailable;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthStatus {
     /// `ok` when healthy.
-    #[schema(example = "ok")]
+    #[schema(example = "ok", max_length = 16)]
     pub status: &'static str,
 }
 

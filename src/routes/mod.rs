@@ -195,6 +195,24 @@ pub const HTTP_URL_PATTERN: &str = r"^https?://[^\s\x00-\x1f\x7f-\x9f\ufeff]+$";
 /// The OpenAPI `pattern` of a slug field (see `domain::slug`).
 pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 
+/// A reference by slug to a topic, author or source, as request bodies name
+/// them (documentation only: bodies hold plain strings).
+pub struct SlugRef;
+
+impl utoipa::PartialSchema for SlugRef {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(MAX_SLUG_LEN))
+            .pattern(Some(SLUG_PATTERN))
+            .examples(["energy"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for SlugRef {}
+
 /// Longest query string accepted, in bytes.
 const MAX_QUERY_LEN: usize = 2048;
 

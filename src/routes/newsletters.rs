@@ -29,19 +29,25 @@ const MAILS_PER_ADDRESS: i32 = 3;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NewsletterView {
     /// Identifier used in URLs.
-    #[schema(example = "daily")]
+    #[schema(
+        example = "daily",
+        max_length = 120,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub slug: String,
     /// Its name.
-    #[schema(example = "The Daily Dispatch")]
+    #[schema(example = "The Daily Dispatch", max_length = 100)]
     pub name: String,
     /// What it brings.
+    #[schema(max_length = 1000)]
     pub description: String,
 }
 
 /// The newsletters on offer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NewsletterList {
-    /// Every newsletter.
+    /// Every newsletter (at most 100).
+    #[schema(max_items = 100)]
     pub data: Vec<NewsletterView>,
 }
 
@@ -84,10 +90,14 @@ pub struct OneClickParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SignupStatus {
     /// The newsletter.
-    #[schema(example = "daily")]
+    #[schema(
+        example = "daily",
+        max_length = 120,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub newsletter: String,
     /// `pending`, `confirmed` or `unsubscribed`.
-    #[schema(example = "confirmed")]
+    #[schema(example = "confirmed", max_length = 32)]
     pub status: String,
 }
 
@@ -98,6 +108,7 @@ pub struct SignupAccepted {
     #[schema(
         example = "Check your inbox: if this address can receive mail, a confirmation link is on its way."
     )]
+    #[schema(max_length = 300)]
     pub message: &'static str,
 }
 

@@ -56,10 +56,14 @@ pub struct HeroImageInput {
 #[serde(deny_unknown_fields)]
 pub struct OriginalInput {
     /// The source's slug.
-    #[schema(example = "vedomosti-vostoka")]
+    #[schema(
+        example = "vedomosti-vostoka",
+        max_length = 120,
+        pattern = "^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub source: Option<String>,
     /// ISO 639-1 code; defaults to the source's language.
-    #[schema(pattern = "^[a-z]{2}$", example = "ru")]
+    #[schema(pattern = "^[a-z]{2}$", example = "ru", max_length = 2)]
     pub language: Option<String>,
     /// The original headline.
     #[schema(max_length = 500)]
@@ -106,13 +110,14 @@ pub struct CreateArticleRequest {
     pub kind: ArticleKind,
     pub access_level: AccessLevel,
     /// The primary topic's slug.
+    #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub topic: String,
     /// Secondary topics' slugs.
     #[serde(default)]
-    #[schema(max_items = 10)]
+    #[schema(max_items = 10, value_type = Vec<crate::routes::SlugRef>)]
     pub topics: Vec<String>,
     /// Bylines, in order (authors' slugs).
-    #[schema(min_items = 1, max_items = 10)]
+    #[schema(min_items = 1, max_items = 10, value_type = Vec<crate::routes::SlugRef>)]
     pub authors: Vec<String>,
     #[schema(max_length = 100)]
     pub dateline: Option<String>,
@@ -150,10 +155,11 @@ pub struct UpdateArticleRequest {
     pub body_markdown: Option<String>,
     pub kind: Option<ArticleKind>,
     pub access_level: Option<AccessLevel>,
+    #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub topic: Option<String>,
-    #[schema(max_items = 10)]
+    #[schema(max_items = 10, value_type = Option<Vec<crate::routes::SlugRef>>)]
     pub topics: Option<Vec<String>>,
-    #[schema(min_items = 1, max_items = 10)]
+    #[schema(min_items = 1, max_items = 10, value_type = Option<Vec<crate::routes::SlugRef>>)]
     pub authors: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(max_length = 100)]
@@ -203,6 +209,7 @@ impl From<CreateArticleRequest> for UpdateArticleRequest {
 pub struct PublishRequest {
     /// Publish at this time (RFC 3339) instead of now. A future time
     /// schedules the article: it appears on its own then.
+    #[schema(max_length = 35)]
     pub publish_at: Option<DateTime<Utc>>,
 }
 
@@ -235,6 +242,16 @@ fn check_fields(req: &UpdateArticleRequest, creating: bool) -> Vec<FieldError> {
     }
     if req.topics.as_ref().is_some_and(|t| t.len() > 10) {
         bad("topics", "at most 10");
+    }
+    // References are slugs; one that cannot be a slug names nothing.
+    for (field, refs) in [
+        ("topic", req.topic.as_ref().map(std::slice::from_ref)),
+        ("topics", req.topics.as_deref()),
+        ("authors", req.authors.as_deref()),
+    ] {
+        if refs.is_some_and(|r| r.iter().any(|s| !slug::is_valid(s))) {
+            bad(field, "must name existing slugs");
+        }
     }
     if let Some(authors) = &req.authors
         && (authors.is_empty() || authors.len() > 10)
@@ -269,6 +286,9 @@ fn check_fields(req: &UpdateArticleRequest, creating: bool) -> Vec<FieldError> {
         bad("video_url", "is required for a video");
     }
     if let Some(Some(original)) = &req.original {
+        if original.source.as_ref().is_some_and(|s| !slug::is_valid(s)) {
+            bad("original.source", "must name an existing source's slug");
+        }
         if let Some(language) = &original.language
             && !(language.len() == 2 && language.bytes().all(|b| b.is_ascii_lowercase()))
         {
@@ -565,15 +585,24 @@ fn create(
     load_editor_view(conn, &slug, now)
 }
 
+/// The longest `If-Match` accepted: room for a dozen of our tags.
+const MAX_IF_MATCH_LEN: usize = 1024;
+
 /// The entity tags of `If-Match`; empty when the header is absent.
-fn if_match_tags(req: &HttpRequest) -> Vec<String> {
-    req.headers()
-        .get_all(header::IF_MATCH)
+fn if_match_tags(req: &HttpRequest) -> Result<Vec<String>, ApiError> {
+    let values = req.headers().get_all(header::IF_MATCH);
+    if values.clone().map(|v| v.len()).sum::<usize>() > MAX_IF_MATCH_LEN {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "If-Match",
+            format!("must be at most {MAX_IF_MATCH_LEN} characters"),
+        )]));
+    }
+    Ok(values
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(|tag| tag.trim().to_owned())
         .filter(|tag| !tag.is_empty())
-        .collect()
+        .collect())
 }
 
 /// The request with the bylines and topics it leaves alone filled in from
@@ -729,7 +758,7 @@ fn changed_fields(req: &UpdateArticleRequest) -> Vec<&'static str> {
     security(("bearer" = [])),
     params(
         ("slug" = String, Path, description = "The article's slug.", example = "the-port-that-froze-early", max_length = 120),
-        ("If-Match" = Option<String>, Header, description = "The ETag of the version being changed.", example = "\"r3-1042\"")
+        ("If-Match" = Option<String>, Header, description = "The ETag of the version being changed.", example = "\"r3-1042\"", max_length = 1024)
     ),
     request_body = UpdateArticleRequest,
     responses(
@@ -765,7 +794,7 @@ pub async fn update_article(
         return Err(ApiError::NotFound("article"));
     }
     let now = state.clock.now();
-    let if_match = if_match_tags(&req);
+    let if_match = if_match_tags(&req)?;
     let article = state
         .db
         .run(move |conn| {

@@ -35,7 +35,7 @@ pub struct CreatePlanRequest {
     #[schema(minimum = 0, maximum = 100000000)]
     pub price_minor: i64,
     /// ISO 4217 code, upper case.
-    #[schema(pattern = "^[A-Z]{3}$")]
+    #[schema(pattern = "^[A-Z]{3}$", max_length = 3)]
     pub currency: String,
     pub interval: BillingInterval,
     /// Offered to new subscribers; defaults to true.

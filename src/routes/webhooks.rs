@@ -46,10 +46,11 @@ pub struct PaymentEvent {
     /// `PAST_DUE_GRACE_DAYS`) or `subscription.canceled` (no renewal; access
     /// until the period ends). Other types are acknowledged and ignored.
     #[serde(rename = "type")]
-    #[schema(example = "payment.succeeded")]
+    #[schema(example = "payment.succeeded", max_length = 64)]
     pub event_type: String,
     /// When it happened at the processor (RFC 3339). Events older than what
     /// they would change are ignored, so order of delivery does not matter.
+    #[schema(max_length = 35)]
     pub created: DateTime<Utc>,
     /// What it is about.
     pub data: PaymentEventData,
@@ -62,14 +63,16 @@ pub struct PaymentEventData {
     #[schema(example = "sub_5f0c2a9e8b7d4c1e9a3f6b2d8c4e1a7f", max_length = 255)]
     pub subscription: String,
     /// `payment.succeeded` only: the start of the period paid for.
+    #[schema(max_length = 35)]
     pub period_start: Option<DateTime<Utc>>,
     /// `payment.succeeded` only: the end of the period paid for.
+    #[schema(max_length = 35)]
     pub period_end: Option<DateTime<Utc>>,
     /// The amount taken, in minor units (informational).
-    #[schema(example = 290)]
+    #[schema(example = 290, minimum = 0, maximum = 100000000)]
     pub amount_minor: Option<i64>,
     /// The currency of `amount_minor` (informational).
-    #[schema(example = "USD")]
+    #[schema(example = "USD", max_length = 3)]
     pub currency: Option<String>,
 }
 
@@ -167,7 +170,7 @@ fn process(
 #[utoipa::path(
     tag = "subscriptions",
     params(
-        ("Webhook-Signature" = String, Header, description = "`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.body\">`, with one or more `v1`.", example = "t=1796032805,v1=6f1c0e5b2a9d8c7b6a5f4e3d2c1b0a99887766554433221100ffeeddccbbaa99")
+        ("Webhook-Signature" = String, Header, description = "`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.body\">`, with one or more `v1`.", example = "t=1796032805,v1=6f1c0e5b2a9d8c7b6a5f4e3d2c1b0a99887766554433221100ffeeddccbbaa99", max_length = 1024)
     ),
     request_body = PaymentEvent,
     responses(

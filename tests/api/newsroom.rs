@@ -213,6 +213,16 @@ async fn a_stale_if_match_is_refused_and_changes_nothing() {
         )
         .await;
     stale.assert_problem(412, "precondition_failed");
+    let overlong = format!("{first_tag}, {}", "\"x\", ".repeat(300));
+    let refused = app
+        .json(
+            Method::PATCH,
+            "/api/v1/articles/contested",
+            &json!({"headline": "Overwrites with a huge If-Match"}),
+            &[("authorization", &auth), ("if-match", &overlong)],
+        )
+        .await;
+    assert_eq!(refused.invalid_fields(), ["If-Match"]);
     let now = app
         .get_as("/api/v1/articles/contested", &editor)
         .await
@@ -359,6 +369,13 @@ async fn drafts_are_validated_field_by_field() {
     body["original"]["source"] = json!("unknown-outlet");
     let fields = app.create(&editor, &body).await.invalid_fields();
     assert_eq!(fields, ["topic", "authors[1]", "original.source"]);
+
+    // A reference that cannot be a slug is refused before anything is looked up.
+    let mut body = draft("Bad");
+    body["topics"] = json!(["energy", "Not A Slug"]);
+    body["original"]["source"] = json!("../etc");
+    let fields = app.create(&editor, &body).await.invalid_fields();
+    assert_eq!(fields, ["topics", "original.source"]);
 
     let mut body = draft("Bad");
     body["slug"] = json!("Not A Slug");

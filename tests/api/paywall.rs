@@ -96,6 +96,28 @@ async fn anonymous_readers_get_three_metered_articles_a_month() {
         forged.header("x-meter-token"),
         Some("m1.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA")
     );
+
+    // Longer than any token could be: a client's mistake, said so, counted nowhere.
+    let overlong = "m".repeat(101);
+    let refused = app.read_anonymously("metered-4", Some(&overlong)).await;
+    assert_eq!(refused.invalid_fields(), ["X-Meter-Token"]);
+    let registration = json!({
+        "email": "late@example.com",
+        "password": "correct horse battery",
+        "display_name": "Late Reader"
+    });
+    let headers = [("x-meter-token", overlong.as_str())];
+    let register = app
+        .json(
+            Method::POST,
+            "/api/v1/auth/register",
+            &registration,
+            &headers,
+        )
+        .await;
+    assert_eq!(register.invalid_fields(), ["X-Meter-Token"]);
+    let register = app.post("/api/v1/auth/register", &registration).await;
+    assert_eq!(register.status, 201, "the refused request created nothing");
 }
 
 #[actix_web::test]

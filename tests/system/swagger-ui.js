@@ -71,8 +71,10 @@ async function tryItOut(page, operationId, fill) {
     assert.equal(anonymous.status, '401', anonymous.body);
 
     await page.locator('button.btn.authorize').first().click();
-    // The dialog lists every scheme (api_key, bearer): fill in the bearer one.
-    const bearer = page.locator('.modal-ux .auth-container').filter({ hasText: 'bearer' });
+    // The dialog lists every scheme (admin_bearer, api_key, bearer): fill in the bearer one.
+    const bearer = page.locator('.modal-ux .auth-container').filter({
+        has: page.locator('h4', { hasText: /^bearer\b/ }),
+    });
     await bearer.locator('input').first().fill(login.access_token);
     await bearer.locator('button.authorize').first().click();
     await page.locator('.modal-ux button.btn-done').first().click();
