@@ -72,7 +72,7 @@ run() {
     "$st" --config-file "$here/schemathesis.toml" run "$base/api/v1/openapi.json" \
         --checks all \
         --max-examples "$examples" \
-        --seed 20261129 \
+        --seed "${SCHEMATHESIS_SEED:-20261129}" \
         --generation-deterministic \
         --request-timeout 10 \
         --no-color \
