@@ -37,6 +37,51 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
+/// Runs `work` in a transaction that writes. On SQLite the outermost one
+/// begins IMMEDIATE, taking the write lock up front: a deferred transaction
+/// that reads and then writes fails at once with "database is locked" when
+/// another connection wrote in between (the busy timeout does not apply to
+/// that upgrade), which under concurrent writers turned into 503s. Nested
+/// calls are savepoints, as with `Connection::transaction`.
+pub fn transaction<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let outermost_sqlite = match conn {
+        DbConnection::Sqlite(inner) => {
+            AnsiTransactionManager::transaction_manager_status_mut(inner)
+                .transaction_depth()?
+                .is_none()
+        }
+        DbConnection::Postgres(_) => false,
+    };
+    if !outermost_sqlite {
+        return conn.transaction(work);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite(conn)?, "BEGIN IMMEDIATE")?;
+    match work(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(sqlite(conn)?)?;
+            Ok(value)
+        }
+        Err(e) => {
+            AnsiTransactionManager::rollback_transaction(sqlite(conn)?)?;
+            Err(e)
+        }
+    }
+}
+
+fn sqlite(conn: &mut DbConnection) -> Result<&mut SqliteConnection, diesel::result::Error> {
+    match conn {
+        DbConnection::Sqlite(inner) => Ok(inner),
+        DbConnection::Postgres(_) => Err(diesel::result::Error::NotInTransaction),
+    }
+}
+
 /// The pool every request borrows from.
 pub type DbPool = r2d2::Pool<ConnectionManager>;
 
@@ -47,9 +92,11 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 /// starting together do not migrate at once.
 const MIGRATION_LOCK_KEY: i64 = 0x6e65_7773_6465_736b; // "newsdesk"
 
-/// Settings applied to every SQLite connection.
+/// Settings applied to every SQLite connection. A writer waits at most
+/// 1.5 s for another's lock (ours take milliseconds), so a file locked by
+/// someone else is a 503 within 2 s rather than a hung request.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+     PRAGMA busy_timeout = 1500; PRAGMA synchronous = NORMAL;";
 
 /// Opens connections for the pool, choosing the backend by URL and saying
 /// why a connection failed (the derive's own `establish` hides it).
@@ -152,6 +199,19 @@ pub fn run_migrations(
             applied
         }
     }
+}
+
+/// Inside a transaction: waits until no other node is setting up the same
+/// database (migrating, or adding demo content), so that nodes started
+/// together do it once. PostgreSQL holds an advisory lock to the end of the
+/// transaction; on SQLite the IMMEDIATE transaction already excludes others.
+pub fn lock_for_setup(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    if let DbConnection::Postgres(conn) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY)
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// The handle requests use to reach the database.

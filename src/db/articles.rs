@@ -452,7 +452,7 @@ pub fn insert_article(
     author_ids: &[i64],
     topic_ids: &[i64],
 ) -> QueryResult<i64> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let id: i64 = diesel::insert_into(articles::table)
             .values(new)
             .returning(articles::id)
@@ -714,7 +714,7 @@ pub fn update(
     links: Option<(&[i64], &[i64])>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         let updated = diesel::update(
             articles::table
                 .filter(articles::id.eq(id))
@@ -770,4 +770,20 @@ pub fn drop_redirect(conn: &mut DbConnection, slug: &str) -> QueryResult<usize> 
 /// Deletes an article with its body, links and redirects.
 pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     diesel::delete(articles::table.filter(articles::id.eq(id))).execute(conn)
+}
+
+/// Inside a transaction: holds the article with this slug until the
+/// transaction ends, so an edit reads and writes a version nobody changes in
+/// between (on PostgreSQL a row lock; SQLite's IMMEDIATE transaction already
+/// excludes other writers). Without it, two edits at once made the second
+/// fail its revision check with 412 though it sent no `If-Match`.
+pub fn lock_for_edit(conn: &mut DbConnection, slug: &str) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        articles::table
+            .filter(articles::slug.eq(slug))
+            .select(articles::id)
+            .for_update()
+            .load::<i64>(pg)?;
+    }
+    Ok(())
 }

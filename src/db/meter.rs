@@ -45,7 +45,7 @@ pub fn count_read(
     limit: i64,
     now: NaiveDateTime,
 ) -> QueryResult<(i64, bool)> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         if let DbConnection::Postgres(pg) = conn {
             // Serialises this reader's meter across connections and nodes;
             // SQLite serialises writers already.

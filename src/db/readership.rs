@@ -17,7 +17,7 @@ pub fn add_views(
     conn: &mut DbConnection,
     batch: &HashMap<(i64, NaiveDateTime), u32>,
 ) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         for (&(article_id, hour), &views) in batch {
             diesel::sql_query(
                 "INSERT INTO article_views (article_id, hour, views) \

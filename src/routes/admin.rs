@@ -156,7 +156,7 @@ pub async fn update_user(
     let user = state
         .db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |conn| {
+            crate::db::transaction(conn, |conn| {
                 users::find(conn, id)?.ok_or(ApiError::NotFound("user"))?;
                 if let Some(role) = body.role {
                     users::set_role(conn, id, role, now)?;

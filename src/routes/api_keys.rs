@@ -113,7 +113,7 @@ pub async fn create_api_key(
     let row = state
         .db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |conn| {
+            crate::db::transaction(conn, |conn| {
                 let row = api_keys::insert(
                     conn,
                     &NewApiKey {
@@ -214,7 +214,7 @@ pub async fn revoke_api_key(
     let found = state
         .db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |conn| {
+            crate::db::transaction(conn, |conn| {
                 let found = api_keys::revoke(conn, id, now)?;
                 if found {
                     audit::record(

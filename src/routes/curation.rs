@@ -201,7 +201,7 @@ where
     let (actor, now) = (user.id, state.clock.now());
     state
         .db
-        .run(move |conn| diesel::Connection::transaction(conn, |conn| work(conn, actor, now)))
+        .run(move |conn| crate::db::transaction(conn, |conn| work(conn, actor, now)))
         .await
 }
 

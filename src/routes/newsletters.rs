@@ -216,7 +216,7 @@ pub async fn sign_up(
     state
         .db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |conn| {
+            crate::db::transaction(conn, |conn| {
                 let newsletter =
                     newsletters::find(conn, &slug)?.ok_or(ApiError::NotFound("newsletter"))?;
                 if api_keys::hit(conn, &format!("signup-client:{client}"), hour)?
@@ -306,7 +306,7 @@ pub async fn confirm(
     let status = state
         .db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |conn| {
+            crate::db::transaction(conn, |conn| {
                 let signup = newsletters::confirm(conn, &hash, now - CONFIRM_TTL, now)?
                     .ok_or_else(|| {
                         ApiError::field("token", "is unknown, already used or expired")

@@ -497,9 +497,7 @@ pub async fn create_article(
     let now = state.clock.now();
     let article = state
         .db
-        .run(move |conn| {
-            diesel::Connection::transaction(conn, |conn| create(conn, &req, user.id, now))
-        })
+        .run(move |conn| crate::db::transaction(conn, |conn| create(conn, &req, user.id, now)))
         .await?;
     let location = format!("/api/v1/articles/{}", article.article.summary.slug);
     let mut response = HttpResponse::Created();
@@ -642,6 +640,7 @@ fn apply_update(
     actor: i64,
     now: NaiveDateTime,
 ) -> Result<EditorArticle, ApiError> {
+    article_db::lock_for_edit(conn, slug)?;
     let current = load_editor_view(conn, slug, now)?;
     if !etag_ok(&current.etag()) {
         return Err(ApiError::PreconditionFailed);
@@ -798,7 +797,7 @@ pub async fn update_article(
     let article = state
         .db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |conn| {
+            crate::db::transaction(conn, |conn| {
                 let etag_ok = |etag: &str| {
                     if_match.is_empty() || if_match.iter().any(|tag| tag == "*" || tag == etag)
                 };
@@ -824,6 +823,7 @@ fn transition(
     actor: i64,
     now: NaiveDateTime,
 ) -> Result<EditorArticle, ApiError> {
+    article_db::lock_for_edit(conn, slug)?;
     let current = load_editor_view(conn, slug, now)?;
     let live_since = current
         .article
@@ -887,9 +887,7 @@ async fn run_transition(
     let article = state
         .db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |conn| {
-                transition(conn, &slug, change, user.id, now)
-            })
+            crate::db::transaction(conn, |conn| transition(conn, &slug, change, user.id, now))
         })
         .await?;
     Ok(editor_response(HttpResponse::Ok(), &article))
@@ -1023,7 +1021,7 @@ pub async fn delete_article(
     state
         .db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |conn| {
+            crate::db::transaction(conn, |conn| {
                 let (row, _) =
                     article_db::find_any(conn, &slug)?.ok_or(ApiError::NotFound("article"))?;
                 article_db::delete(conn, row.summary.id)?;

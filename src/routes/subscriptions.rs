@@ -201,7 +201,7 @@ pub async fn subscribe(
     let answer = state
         .db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |conn| {
+            crate::db::transaction(conn, |conn| {
                 subscribe_once(conn, &app, me.id, &key, &plan, now)
             })
         })
@@ -272,7 +272,7 @@ async fn command(
     let (row, plan) = state
         .db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |conn| {
+            crate::db::transaction(conn, |conn| {
                 subs::lock_user(conn, user_id)?;
                 let (row, plan) = subs::latest_for_user(conn, user_id)?
                     .ok_or(ApiError::NotFound("subscription"))?;

@@ -220,7 +220,7 @@ pub async fn payment_webhook(
     let receipt = state
         .db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |conn| {
+            crate::db::transaction(conn, |conn| {
                 if !subs::claim_event(conn, &event.id, &event.event_type, now)? {
                     return Ok(WebhookReceipt {
                         event_id: event.id.clone(),

@@ -7,8 +7,6 @@ mod synthetic;
 
 use std::collections::HashMap;
 
-use diesel::Connection;
-
 use crate::app::Clock;
 use crate::db::DbConnection;
 use crate::db::articles::any_exist;
@@ -51,7 +49,8 @@ pub fn demo_if_empty(conn: &mut DbConnection) -> Result<Option<SeedReport>, Seed
 /// Adds the demo publication: topics, authors, sources and articles.
 pub fn demo(conn: &mut DbConnection) -> Result<SeedReport, SeedError> {
     let now = Clock::System.now();
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
+        crate::db::lock_for_setup(conn)?;
         if any_exist(conn)? {
             return Err(SeedError::NotEmpty);
         }

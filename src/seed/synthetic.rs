@@ -2,7 +2,7 @@
 //! filled, deterministic (the same N gives the same articles), and fast.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use diesel::{Connection, RunQueryDsl};
+use diesel::RunQueryDsl;
 
 use super::{SeedError, SeedReport, insert_catalogue};
 use crate::app::Clock;
@@ -23,7 +23,9 @@ const BATCHES_PER_TX: usize = 10;
 pub fn synthetic(conn: &mut DbConnection, n: u32) -> Result<SeedReport, SeedError> {
     let mut ids = all_ids(conn)?;
     if ids.topics.is_empty() || ids.authors.is_empty() || ids.sources.is_empty() {
-        conn.transaction(|conn| insert_catalogue(conn, Clock::System.now()).map(|_| ()))?;
+        crate::db::transaction(conn, |conn| {
+            insert_catalogue(conn, Clock::System.now()).map(|_| ())
+        })?;
         ids = all_ids(conn)?;
     }
     let first_id = max_id(conn)? + 1;
@@ -37,7 +39,7 @@ pub fn synthetic(conn: &mut DbConnection, n: u32) -> Result<SeedReport, SeedErro
     let mut done = 0;
     while done < n {
         let chunk = (n - done).min(BATCH * BATCHES_PER_TX);
-        conn.transaction(|conn| {
+        crate::db::transaction(conn, |conn| {
             let mut offset = 0;
             while offset < chunk {
                 let size = (chunk - offset).min(BATCH);
