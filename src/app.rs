@@ -165,6 +165,7 @@ pub fn build_app(
         .wrap(from_fn(cache::cache))
         .wrap(from_fn(limits::limit))
         .wrap(from_fn(refuse_nul_in_paths))
+        .wrap(from_fn(refuse_oversized_heads))
         .wrap(Compress::default())
         .wrap(from_fn(encoding_aware_caching))
         .wrap(
@@ -225,6 +226,25 @@ async fn refuse_nul_in_paths(
         .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0');
     if encoded_nul {
         return Err(ApiError::RouteNotFound.into());
+    }
+    next.call(req).await
+}
+
+/// The most header bytes (names and values) a request may carry: room for
+/// long tokens and cookies, not for a client trying to exhaust memory.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+async fn refuse_oversized_heads(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return Err(ApiError::HeadersTooLarge(MAX_HEADER_BYTES).into());
     }
     next.call(req).await
 }

@@ -56,6 +56,9 @@ pub enum ApiError {
     /// The body is larger than the limit.
     #[error("the body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// The request's headers together are larger than the limit.
+    #[error("the headers are larger than {0} bytes")]
+    HeadersTooLarge(usize),
     /// The body is not JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
@@ -149,6 +152,7 @@ impl ApiError {
             Self::InvalidCursor => "invalid_cursor",
             Self::MalformedBody(_) => "malformed_body",
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::HeadersTooLarge(_) => "headers_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidToken(_) => "invalid_token",
@@ -182,6 +186,9 @@ impl ApiError {
             }
             Self::MalformedBody(why) => format!("The body could not be read: {why}."),
             Self::PayloadTooLarge(limit) => format!("The body is larger than {limit} bytes."),
+            Self::HeadersTooLarge(limit) => {
+                format!("The request's headers are larger than {limit} bytes in all.")
+            }
             Self::UnsupportedMediaType => "Send the body as application/json.".into(),
             Self::Unauthenticated => {
                 "This endpoint needs `Authorization: Bearer <access token>`.".into()
@@ -243,6 +250,7 @@ impl ResponseError for ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthenticated
             | Self::InvalidToken(_)
@@ -396,11 +404,26 @@ mod tests {
     }
 
     #[test]
-    fn a_locked_sqlite_file_is_unavailable_not_a_bug() {
-        let err = diesel::result::Error::DatabaseError(
+    fn a_locked_or_read_only_sqlite_file_is_unavailable_not_a_bug() {
+        for message in [
+            "database is locked",
+            "attempt to write a readonly database",
+            "disk I/O error",
+        ] {
+            let err = diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::Unknown,
+                Box::new(message.to_owned()),
+            );
+            assert_eq!(
+                ApiError::from(err).code(),
+                "service_unavailable",
+                "{message}"
+            );
+        }
+        let other = diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::Unknown,
-            Box::new("database is locked".to_owned()),
+            Box::new("no such column: x".to_owned()),
         );
-        assert_eq!(ApiError::from(err).code(), "service_unavailable");
+        assert_eq!(ApiError::from(other).code(), "internal_error");
     }
 }

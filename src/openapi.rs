@@ -57,6 +57,7 @@ Every response has an `X-Request-Id`.",
             Unprocessable,
             InvalidSignature,
             InvalidApiKey,
+            HeadersTooLarge,
             InternalError
         )
     )
@@ -233,7 +234,7 @@ pub fn openapi() -> OpenApiDoc {
     add_limit_responses(&mut doc);
     add_surrogate_keys(&mut doc);
     conventions::declare_security(&mut doc);
-    conventions::add_internal_error(&mut doc);
+    conventions::add_server_wide_errors(&mut doc);
     conventions::add_common_headers_everywhere(&mut doc);
     conventions::bound_headers(&mut doc);
     doc
@@ -418,6 +419,20 @@ pub struct InvalidSignature(#[allow(dead_code)] Problem);
     })
 )]
 pub struct InvalidApiKey(#[allow(dead_code)] Problem);
+
+/// The request's headers are larger than 16 KiB in all.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({
+        "type": "about:blank",
+        "title": "Request Header Fields Too Large",
+        "status": 431,
+        "detail": "The request's headers are larger than 16384 bytes in all.",
+        "code": "headers_too_large"
+    })
+)]
+pub struct HeadersTooLarge(#[allow(dead_code)] Problem);
 
 /// Something failed on our side; it is logged with the request id, and the
 /// body never says what.

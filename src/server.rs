@@ -68,6 +68,10 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn Error + Send + Sync>> {
     let state_for_run = state.clone();
     let mut server = HttpServer::new(move || build_app(state.clone()))
         .shutdown_timeout(shutdown)
+        // A client has 5 s to send its request head and idles at most 5 s
+        // between requests: slow or silent clients cannot hold connections.
+        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
         .bind(bind_addr)?;
     if let Some(workers) = workers {
         server = server.workers(workers);
@@ -77,6 +81,11 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn Error + Send + Sync>> {
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long a client may take to send a request's head (then 408).
+pub const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long an idle keep-alive connection stays open.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// How often views counted in memory are written to the database.
 pub const VIEW_FLUSH_INTERVAL: Duration = Duration::from_secs(5);

@@ -70,15 +70,19 @@ pub fn declare_security(doc: &mut OpenApiDoc) {
     }
 }
 
-/// Every operation can fail on our side: 500 `internal_error`, logged with
-/// the request id and never with the cause in the body.
-pub fn add_internal_error(doc: &mut OpenApiDoc) {
+/// What any operation can answer whatever it does: 431 when the request's
+/// headers are over `app::MAX_HEADER_BYTES`, and 500 `internal_error` when
+/// something fails on our side (logged with the request id, never with the
+/// cause in the body).
+pub fn add_server_wide_errors(doc: &mut OpenApiDoc) {
     for (_, operation) in operations(doc) {
-        operation
-            .responses
-            .responses
-            .entry("500".to_owned())
-            .or_insert_with(|| RefOr::Ref(Ref::from_response_name("InternalError")));
+        for (status, name) in [("431", "HeadersTooLarge"), ("500", "InternalError")] {
+            operation
+                .responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+        }
     }
 }
 
