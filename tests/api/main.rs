@@ -15,6 +15,7 @@ mod catalogue;
 mod cdn;
 mod feeds;
 mod harness;
+mod inventory;
 mod newsletters;
 mod newsroom;
 mod operations;
