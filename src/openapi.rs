@@ -231,7 +231,7 @@ pub struct Unavailable(#[allow(dead_code)] Problem);
 /// The OpenAPI document of this API, built from the registered routes.
 pub fn openapi() -> OpenApiDoc {
     let mut doc = crate::app::documented_api();
-    add_limit_responses(&mut doc);
+    conventions::add_limit_responses(&mut doc);
     add_surrogate_keys(&mut doc);
     conventions::declare_security(&mut doc);
     conventions::add_server_wide_errors(&mut doc);
@@ -285,35 +285,6 @@ fn add_surrogate_keys(doc: &mut OpenApiDoc) {
                 .build();
             ok.headers
                 .insert("Surrogate-Key".to_owned(), RefOr::T(header));
-        }
-    }
-}
-
-/// Every `/api/v1` operation can meet the request limits: 429 when a client
-/// is over its allowance, 401 when an `X-API-Key` is unknown or revoked.
-/// Operations that document their own 401 or 429 keep them.
-fn add_limit_responses(doc: &mut OpenApiDoc) {
-    use utoipa::openapi::{Ref, RefOr};
-    for (path, item) in doc.paths.paths.iter_mut() {
-        if !path.starts_with("/api/v1/") {
-            continue;
-        }
-        for operation in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let responses = &mut operation.responses.responses;
-            for (status, name) in [("401", "InvalidApiKey"), ("429", "TooManyRequests")] {
-                responses
-                    .entry(status.to_owned())
-                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
-            }
         }
     }
 }

@@ -70,6 +70,24 @@ pub fn declare_security(doc: &mut OpenApiDoc) {
     }
 }
 
+/// Every `/api/v1` operation can meet the request limits: 429 when a client
+/// is over its allowance, 401 when an `X-API-Key` is unknown or revoked.
+/// Operations that document their own 401 or 429 keep them.
+pub fn add_limit_responses(doc: &mut OpenApiDoc) {
+    for (path, operation) in operations(doc) {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        for (status, name) in [("401", "InvalidApiKey"), ("429", "TooManyRequests")] {
+            operation
+                .responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+        }
+    }
+}
+
 /// What any operation can answer whatever it does: 431 when the request's
 /// headers are over `app::MAX_HEADER_BYTES`, and 500 `internal_error` when
 /// something fails on our side (logged with the request id, never with the
