@@ -78,13 +78,21 @@ pub fn add_limit_responses(doc: &mut OpenApiDoc) {
         if !path.starts_with("/api/v1/") {
             continue;
         }
-        for (status, name) in [("401", "InvalidApiKey"), ("429", "TooManyRequests")] {
-            operation
-                .responses
-                .responses
-                .entry(status.to_owned())
-                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
-        }
+        refer_unless_documented(
+            operation,
+            [("401", "InvalidApiKey"), ("429", "TooManyRequests")],
+        );
+    }
+}
+
+/// Adds each (status, component response) the operation does not document itself.
+fn refer_unless_documented(operation: &mut Operation, responses: [(&str, &str); 2]) {
+    for (status, name) in responses {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
     }
 }
 
@@ -94,13 +102,10 @@ pub fn add_limit_responses(doc: &mut OpenApiDoc) {
 /// cause in the body).
 pub fn add_server_wide_errors(doc: &mut OpenApiDoc) {
     for (_, operation) in operations(doc) {
-        for (status, name) in [("431", "HeadersTooLarge"), ("500", "InternalError")] {
-            operation
-                .responses
-                .responses
-                .entry(status.to_owned())
-                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
-        }
+        refer_unless_documented(
+            operation,
+            [("431", "HeadersTooLarge"), ("500", "InternalError")],
+        );
     }
 }
 
@@ -178,23 +183,22 @@ fn bound(header: &mut RefOr<Header>, name: &str) {
 
 /// Gives every documented response header its bound from [`HEADER_BOUNDS`].
 pub fn bound_headers(doc: &mut OpenApiDoc) {
-    for (_, operation) in operations(doc) {
-        for response in operation.responses.responses.values_mut() {
-            if let RefOr::T(response) = response {
-                for (name, header) in response.headers.iter_mut() {
-                    bound(header, name);
-                }
+    let bound_all = |response: &mut RefOr<Response>| {
+        if let RefOr::T(response) = response {
+            for (name, header) in response.headers.iter_mut() {
+                bound(header, name);
             }
         }
+    };
+    for (_, operation) in operations(doc) {
+        operation
+            .responses
+            .responses
+            .values_mut()
+            .for_each(bound_all);
     }
     if let Some(components) = doc.components.as_mut() {
-        for response in components.responses.values_mut() {
-            if let RefOr::T(response) = response {
-                for (name, header) in response.headers.iter_mut() {
-                    bound(header, name);
-                }
-            }
-        }
+        components.responses.values_mut().for_each(bound_all);
     }
 }
 
