@@ -10,7 +10,7 @@ use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Compress, DefaultHeaders, Next, from_fn};
 use actix_web::web::{self, Bytes};
-use actix_web::{App, HttpRequest, HttpResponse};
+use actix_web::{App, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{NaiveDateTime, Timelike, Utc};
 use utoipa::OpenApi as _;
 use utoipa::openapi::OpenApi;
@@ -23,7 +23,7 @@ use crate::cache::{self, ResponseCache};
 use crate::config::Config;
 use crate::db::{Db, DbPool};
 use crate::error::{self, ApiError};
-use crate::limits::{self, AnonymousLimiter};
+use crate::limits::{self, WindowCounter};
 use crate::mail::Mailer;
 use crate::metrics::{self, Metrics};
 use crate::openapi::{self as api_doc, ApiDoc};
@@ -75,8 +75,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Views counted in memory, written in batches.
     pub views: Arc<ViewCounter>,
-    /// Anonymous requests per address this minute, on this node.
-    pub anonymous: AnonymousLimiter,
+    /// Anonymous requests per client address this minute, on this node.
+    pub anonymous: WindowCounter,
+    /// Signed-in requests per account this minute, on this node.
+    pub users: WindowCounter,
     /// Where the outbox sends mail.
     pub mailer: Arc<Mailer>,
     /// Public responses kept in memory for a moment.
@@ -102,7 +104,8 @@ impl AppState {
             meter_keys: MeterKeys::new(config.jwt_secret.expose()),
             config: Arc::new(config),
             views: Arc::new(ViewCounter::default()),
-            anonymous: AnonymousLimiter::default(),
+            anonymous: WindowCounter::default(),
+            users: WindowCounter::default(),
             mailer,
             cache: ResponseCache::default(),
         })
@@ -163,6 +166,7 @@ pub fn build_app(
         )
         .default_service(web::to(fallback))
         .wrap(from_fn(cache::cache))
+        .wrap(from_fn(bound_body_time))
         .wrap(from_fn(limits::limit))
         .wrap(from_fn(refuse_nul_in_paths))
         .wrap(from_fn(refuse_oversized_heads))
@@ -230,6 +234,61 @@ async fn refuse_nul_in_paths(
     next.call(req).await
 }
 
+/// Gives a request's body `BODY_TIMEOUT_MS` to arrive, counted from the
+/// end of its head: actix's own timeout covers the head only, and a client
+/// announcing a body and sending a byte every few seconds held a connection
+/// (and a worker's attention) forever. Past the deadline, reading the body
+/// fails, the handler answers 408 and the connection closes.
+async fn bound_body_time(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    if let Some(state) = req.app_data::<web::Data<AppState>>().filter(|_| has_body) {
+        let deadline = state.config.body_timeout;
+        let payload = req.take_payload();
+        let bounded = BodyDeadline {
+            inner: payload,
+            deadline: Box::pin(actix_web::rt::time::sleep(deadline)),
+        };
+        let stream: std::pin::Pin<
+            Box<dyn futures_util::Stream<Item = Result<Bytes, actix_web::error::PayloadError>>>,
+        > = Box::pin(bounded);
+        req.set_payload(actix_web::dev::Payload::from(stream));
+    }
+    next.call(req).await
+}
+
+/// A request body that ends in an error once its deadline has passed.
+struct BodyDeadline {
+    inner: actix_web::dev::Payload,
+    deadline: std::pin::Pin<Box<actix_web::rt::time::Sleep>>,
+}
+
+impl futures_util::Stream for BodyDeadline {
+    type Item = Result<Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::future::Future as _;
+        use std::task::Poll;
+        if let Poll::Ready(item) = std::pin::Pin::new(&mut self.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            let late = std::io::Error::new(std::io::ErrorKind::TimedOut, BODY_TOO_SLOW);
+            return Poll::Ready(Some(Err(actix_web::error::PayloadError::Io(late))));
+        }
+        Poll::Pending
+    }
+}
+
+/// What a body that missed its deadline fails with.
+pub const BODY_TOO_SLOW: &str = "the request body did not arrive in time";
+
 /// The most header bytes (names and values) a request may carry: room for
 /// long tokens and cookies, not for a client trying to exhaust memory.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -285,11 +344,15 @@ async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     })
 }
 
-/// The documented paths and their methods.
+/// The documented paths and their methods, each with whether it takes a
+/// bearer token (`bearer` or `admin_bearer` in its security).
 #[derive(Debug, Default)]
 pub struct RouteTable {
-    routes: Vec<(Vec<Segment>, Vec<Method>)>,
+    routes: Vec<Route>,
 }
+
+/// A path's segments, and its methods each with whether it takes a bearer token.
+type Route = (Vec<Segment>, Vec<(Method, bool)>);
 
 #[derive(Debug, PartialEq, Eq)]
 enum Segment {
@@ -324,8 +387,7 @@ impl RouteTable {
                     (&item.delete, Method::DELETE),
                 ]
                 .into_iter()
-                .filter(|(op, _)| op.is_some())
-                .map(|(_, m)| m)
+                .filter_map(|(op, m)| op.as_ref().map(|op| (m, takes_bearer(op))))
                 .collect();
                 (segments, methods)
             })
@@ -333,11 +395,26 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods a path accepts; empty when no route has this path. When
-    /// several documented paths match (`/topics/trending` and
-    /// `/topics/{slug}`), the one with the most literal segments is the
-    /// resource the path names, as the router also decides.
+    /// The methods a path accepts; empty when no route has this path.
     pub fn allowed_methods(&self, path: &str) -> Vec<Method> {
+        self.route(path)
+            .map(|methods| methods.iter().map(|(m, _)| m.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether the operation at `method` `path` takes a bearer token: only
+    /// there does an `Authorization` header mean anything (elsewhere it is
+    /// ignored, and the request is anonymous).
+    pub fn takes_bearer(&self, method: &Method, path: &str) -> bool {
+        self.route(path)
+            .is_some_and(|methods| methods.iter().any(|(m, bearer)| m == method && *bearer))
+    }
+
+    /// The methods of the route a path names. When several documented paths
+    /// match (`/topics/trending` and `/topics/{slug}`), the one with the
+    /// most literal segments is the resource the path names, as the router
+    /// also decides.
+    fn route(&self, path: &str) -> Option<&Vec<(Method, bool)>> {
         // Only the leading slash goes: a trailing one is another path (404).
         let parts: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
         let literals = |segments: &[Segment]| {
@@ -356,9 +433,22 @@ impl RouteTable {
                     })
             })
             .max_by_key(|(segments, _)| literals(segments))
-            .map(|(_, methods)| methods.clone())
-            .unwrap_or_default()
+            .map(|(_, methods)| methods)
     }
+}
+
+/// Whether an operation's security lists one of the bearer schemes.
+fn takes_bearer(operation: &utoipa::openapi::path::Operation) -> bool {
+    let Ok(security) = serde_json::to_value(&operation.security) else {
+        return false;
+    };
+    security.as_array().is_some_and(|requirements| {
+        requirements.iter().any(|requirement| {
+            requirement
+                .as_object()
+                .is_some_and(|schemes| schemes.keys().any(|k| k.ends_with("bearer")))
+        })
+    })
 }
 
 #[cfg(test)]
@@ -386,6 +476,12 @@ mod tests {
         assert!(table.allowed_methods("/api/v1/articles/a/b").is_empty());
         assert!(table.allowed_methods("/api/v1/articles/a/").is_empty());
         assert!(table.allowed_methods("/health/live/").is_empty());
+        assert!(table.takes_bearer(&Method::GET, "/api/v1/articles"));
+        assert!(table.takes_bearer(&Method::GET, "/api/v1/me"));
+        assert!(table.takes_bearer(&Method::GET, "/api/v1/admin/users"));
+        assert!(!table.takes_bearer(&Method::GET, "/api/v1/topics"));
+        assert!(!table.takes_bearer(&Method::POST, "/api/v1/auth/login"));
+        assert!(!table.takes_bearer(&Method::GET, "/health/live"));
     }
 
     #[test]

@@ -1,34 +1,40 @@
 //! An in-process cache of public responses.
 //!
-//! A GET without credentials whose response was `Cache-Control: public` is
-//! kept for a short time (`RESPONSE_CACHE_TTL_MS`) and served again without
-//! touching the database, `If-None-Match` included. Anything that depends
-//! on the reader is `private` and is never stored, and a request carrying
-//! credentials or a meter token never reads the cache. Any successful write
-//! on this node empties it at once; other nodes converge within the TTL.
-//! The cache is bounded by entries and by bytes.
+//! A GET from an anonymous client (see `limits::Identity`: no valid access
+//! token, no API key) whose response was `Cache-Control: public` is kept for
+//! a short time (`RESPONSE_CACHE_TTL_MS`) and served again without touching
+//! the database, `If-None-Match` included. Anything that depends on the
+//! reader is `private` and is never stored. Only a write that changes public
+//! output empties anything, and only what it changed: such a handler says so
+//! with [`Purge`], naming `Surrogate-Key`s, and the entries carrying any of
+//! them go (a login, a logout with a junk token or a newsletter sign-up
+//! purges nothing). Other nodes converge within the TTL. The cache is
+//! bounded by entries and by bytes.
 //!
 //! Beside whole responses it keeps published articles as loaded from the
 //! database, by slug, for reads whose response is per reader (metered and
 //! premium articles): the article is the same for everyone even when the
 //! answer is not, so such a read only asks the database about the reader.
-//! They follow the same TTL and are forgotten by the same writes.
+//! They follow the same TTL and are forgotten by the same purges.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::HttpResponse;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
+use actix_web::{HttpMessage, HttpResponse};
 
 use crate::app::AppState;
+use crate::client::ClientAddr;
 use crate::db::articles::{ArticleCard, ArticleRow};
+use crate::limits::Identity;
 use crate::routes::articles::ArticleRead;
+use crate::surrogate::SURROGATE_KEY;
 
 /// Most responses kept.
 const MAX_ENTRIES: usize = 2_048;
@@ -43,6 +49,8 @@ const REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_STALE: Duration = Duration::from_secs(30);
 /// Most articles kept.
 const MAX_ARTICLES: usize = 1_024;
+/// Purges remembered, to refuse copies loaded before one of them.
+const PURGE_LOG: usize = 256;
 
 /// A published article as readers' requests load it.
 pub type PublicArticle = Arc<(ArticleRow, ArticleCard)>;
@@ -54,7 +62,8 @@ struct Entry {
     /// Since when a request has been fetching a fresh copy.
     refreshing: Option<Instant>,
     stored: Instant,
-    generation: u64,
+    /// Its `Surrogate-Key`s: a purge of any of them removes it.
+    keys: Vec<String>,
     headers: HeaderMap,
     body: Bytes,
 }
@@ -62,9 +71,58 @@ struct Entry {
 #[derive(Default)]
 struct Inner {
     entries: HashMap<String, Entry>,
-    articles: HashMap<String, (Instant, PublicArticle)>,
+    articles: HashMap<String, (Instant, Vec<String>, PublicArticle)>,
     bytes: usize,
+    /// Counts purges; what was loaded at an older one may be stale.
     generation: u64,
+    /// The keys of the last purges, by generation (empty: everything).
+    purges: VecDeque<(u64, Vec<String>)>,
+}
+
+impl Inner {
+    /// Whether a purge since `generation` touched any of `keys` (or
+    /// everything, or happened too long ago to tell).
+    fn purged_since(&self, generation: u64, keys: &[String]) -> bool {
+        if generation == self.generation {
+            return false;
+        }
+        let remembered = self
+            .purges
+            .front()
+            .is_some_and(|(oldest, _)| *oldest <= generation + 1);
+        !remembered
+            || keys.is_empty()
+            || self
+                .purges
+                .iter()
+                .filter(|(at, _)| *at > generation)
+                .any(|(_, purged)| purged.is_empty() || purged.iter().any(|k| keys.contains(k)))
+    }
+}
+
+/// What a write changed, in `Surrogate-Key`s: a handler puts it in its
+/// response's extensions, and on success the cache forgets every entry
+/// carrying one of the keys.
+#[derive(Clone, Debug, Default)]
+pub struct Purge(pub Vec<String>);
+
+impl Purge {
+    /// Marks `response` as having changed what these keys tag.
+    pub fn attach(response: &mut HttpResponse, keys: impl IntoIterator<Item = String>) {
+        response
+            .extensions_mut()
+            .insert(Self(keys.into_iter().collect()));
+    }
+}
+
+/// The keys of what a loaded article shows.
+fn article_keys(article: &PublicArticle) -> Vec<String> {
+    let card = &article.1;
+    let mut keys = vec![format!("article-{}", card.row.id)];
+    keys.extend(card.topics.iter().map(|t| format!("topic-{}", t.slug)));
+    keys.extend(card.authors.iter().map(|a| format!("author-{}", a.slug)));
+    keys.extend(card.source.iter().map(|s| format!("source-{}", s.slug)));
+    keys
 }
 
 /// The cache; one per process.
@@ -78,13 +136,32 @@ impl ResponseCache {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Forgets everything (after a write).
+    /// Forgets everything.
     pub fn invalidate(&self) {
+        self.purge(&[]);
+    }
+
+    /// Forgets every response and article tagged with one of `keys`;
+    /// no keys means everything.
+    pub fn purge(&self, keys: &[String]) {
         let mut inner = self.lock();
         inner.generation += 1;
-        inner.entries.clear();
-        inner.articles.clear();
-        inner.bytes = 0;
+        let generation = inner.generation;
+        inner.purges.push_back((generation, keys.to_vec()));
+        if inner.purges.len() > PURGE_LOG {
+            inner.purges.pop_front();
+        }
+        let hit = |tags: &[String]| keys.is_empty() || tags.iter().any(|t| keys.contains(t));
+        let mut freed = 0;
+        inner.entries.retain(|_, entry| {
+            let gone = hit(&entry.keys);
+            if gone {
+                freed += entry.body.len();
+            }
+            !gone
+        });
+        inner.bytes -= freed;
+        inner.articles.retain(|_, (_, tags, _)| !hit(tags));
     }
 
     /// The published article `slug`, if it was loaded less than `ttl` ago.
@@ -93,20 +170,21 @@ impl ResponseCache {
             return None;
         }
         let inner = self.lock();
-        let (stored, article) = inner.articles.get(slug)?;
+        let (stored, _, article) = inner.articles.get(slug)?;
         (stored.elapsed() < ttl).then(|| Arc::clone(article))
     }
 
     /// Keeps a published article loaded while the cache was at `generation`.
     pub fn put_article(&self, slug: String, generation: u64, article: PublicArticle) {
+        let keys = article_keys(&article);
         let mut inner = self.lock();
-        if inner.generation != generation {
+        if inner.purged_since(generation, &keys) {
             return;
         }
         if inner.articles.len() >= MAX_ARTICLES {
             inner.articles.clear();
         }
-        inner.articles.insert(slug, (Instant::now(), article));
+        inner.articles.insert(slug, (Instant::now(), keys, article));
     }
 
     /// A usable copy for `key`. Once a copy is older than `ttl`, the first
@@ -117,11 +195,7 @@ impl ResponseCache {
     /// served more than `MAX_STALE` past its time.
     fn get(&self, key: &str, ttl: Duration) -> Option<Entry> {
         let mut inner = self.lock();
-        let generation = inner.generation;
         let entry = inner.entries.get_mut(key)?;
-        if entry.generation != generation {
-            return None;
-        }
         let age = entry.stored.elapsed();
         if age < ttl {
             return Some(entry.clone());
@@ -141,8 +215,13 @@ impl ResponseCache {
 
     fn put(&self, key: String, generation: u64, entry: (HeaderMap, Bytes, Option<i64>)) {
         let (headers, body, article) = entry;
+        let keys: Vec<String> = headers
+            .get(&SURROGATE_KEY)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(' ').map(str::to_owned).collect())
+            .unwrap_or_default();
         let mut inner = self.lock();
-        if inner.generation != generation || body.len() > MAX_BODY {
+        if body.len() > MAX_BODY || inner.purged_since(generation, &keys) {
             return;
         }
         if inner.entries.len() >= MAX_ENTRIES || inner.bytes + body.len() > MAX_TOTAL {
@@ -156,7 +235,7 @@ impl ResponseCache {
                 article,
                 refreshing: None,
                 stored: Instant::now(),
-                generation,
+                keys,
                 headers,
                 body,
             },
@@ -165,22 +244,23 @@ impl ResponseCache {
         }
     }
 
-    /// Changes with every invalidation: what was loaded before a write must
-    /// not be stored after it.
+    /// Changes with every purge: what was loaded before a purge of its keys
+    /// must not be stored after it.
     pub fn generation(&self) -> u64 {
         self.lock().generation
     }
 }
 
-/// Whether a request may be answered from, and stored into, the cache.
-/// A meter token does not stop it: only public answers are ever stored, and
+/// Whether a request may be answered from, and stored into, the cache: an
+/// anonymous GET (an `Authorization` header that did not make the request
+/// signed in does not count, so junk credentials cannot bypass the cache). A
+/// meter token does not stop it: only public answers are ever stored, and
 /// those are the same with or without one (a metered article is private).
 fn cacheable(req: &ServiceRequest) -> bool {
     req.method() == Method::GET
         && req.path().starts_with("/api/v1/")
-        && !["authorization", "x-api-key", "cookie"]
-            .iter()
-            .any(|name| req.headers().contains_key(*name))
+        && req.extensions().get::<Identity>() == Some(&Identity::Anonymous)
+        && !req.headers().contains_key("cookie")
 }
 
 fn not_modified(req: &ServiceRequest, headers: &HeaderMap) -> bool {
@@ -218,11 +298,12 @@ pub async fn cache<B: MessageBody + 'static>(
         return Ok(next.call(req).await?.map_into_left_body());
     };
     let ttl = state.config.response_cache_ttl;
-    let writing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if ttl.is_zero() || !cacheable(&req) {
         let response = next.call(req).await?;
-        if writing && response.status().is_success() {
-            state.cache.invalidate();
+        if response.status().is_success()
+            && let Some(Purge(keys)) = response.response().extensions().get::<Purge>()
+        {
+            state.cache.purge(keys);
         }
         return Ok(response.map_into_left_body());
     }
@@ -232,7 +313,8 @@ pub async fn cache<B: MessageBody + 'static>(
         .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
     if let Some(entry) = state.cache.get(&key, ttl) {
         if let Some(article) = entry.article {
-            state.views.record(article, state.clock.now());
+            let reader = format!("addr:{}", ClientAddr::of(req.request()).key());
+            state.views.record(article, &reader, state.clock.now());
         }
         return Ok(replay(req, entry).map_into_right_body());
     }
@@ -298,6 +380,15 @@ mod tests {
         assert_eq!(cache.get("/a", ttl).unwrap().body, "new");
     }
 
+    fn tagged(keys: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            SURROGATE_KEY.clone(),
+            actix_web::http::header::HeaderValue::from_static(keys),
+        );
+        headers
+    }
+
     #[test]
     fn a_write_forgets_what_was_kept_and_refuses_late_arrivals() {
         let cache = ResponseCache::default();
@@ -313,5 +404,31 @@ mod tests {
             (HeaderMap::new(), Bytes::from_static(b"stale"), None),
         );
         assert!(cache.get("/a", ttl).is_none());
+    }
+
+    #[test]
+    fn a_purge_forgets_only_what_carries_its_keys() {
+        let cache = ResponseCache::default();
+        let ttl = Duration::from_secs(60);
+        let g = cache.generation();
+        let put = |path: &str, keys: &'static str, generation: u64| {
+            cache.put(
+                path.to_owned(),
+                generation,
+                (tagged(keys), Bytes::from_static(b"x"), None),
+            );
+        };
+        put("/topics", "topics articles topic-energy", g);
+        put("/plans", "plans", g);
+        put("/articles", "articles article-7 topic-energy", g);
+        cache.purge(&["topic-energy".to_owned()]);
+        assert!(cache.get("/topics", ttl).is_none());
+        assert!(cache.get("/articles", ttl).is_none());
+        assert!(cache.get("/plans", ttl).is_some(), "untouched by the purge");
+        // Loaded before the purge: kept only when the purge missed it.
+        put("/articles", "articles article-7 topic-energy", g);
+        assert!(cache.get("/articles", ttl).is_none());
+        put("/newsletters", "newsletters", g);
+        assert!(cache.get("/newsletters", ttl).is_some());
     }
 }

@@ -6,6 +6,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::client::{Cidr, ForwardedHeader, TrustedProxies};
+
 /// Which database the service runs on, chosen by the URL's scheme.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -115,7 +117,8 @@ impl PaymentProvider {
     }
 }
 
-/// The example `JWT_SECRET` from `.env.example`, refused outside development.
+/// The example `JWT_SECRET` from `.env.example`, refused in every mode: a
+/// deployment copied from the example file must not let anyone sign tokens.
 pub const EXAMPLE_JWT_SECRET: &str = "change-me-to-at-least-32-random-bytes-of-secret";
 
 /// Bytes of a secret, never shown in logs or `Debug` output.
@@ -191,6 +194,23 @@ pub struct Config {
     /// `RESPONSE_CACHE_TTL_MS`: how long public responses are served from
     /// memory; 0 turns the cache off.
     pub response_cache_ttl: Duration,
+    /// `RATE_LIMIT_USER_PER_MINUTE`: requests per minute per signed-in
+    /// account, on each node; 0 turns the limit off.
+    pub rate_limit_user_per_minute: u32,
+    /// `TRUSTED_PROXIES` (comma-separated addresses or CIDR networks) and
+    /// `TRUSTED_PROXY_HEADER` (`x-forwarded-for` or `forwarded`): whose
+    /// forwarding header names the client.
+    pub trusted_proxies: TrustedProxies,
+    /// `PUBLIC_BASE_URL`: the API's public origin (`https://api.example.com`),
+    /// from which every absolute link is built; never from request headers.
+    pub public_base_url: String,
+    /// `BODY_TIMEOUT_MS`: how long a client may take to send a request's
+    /// body, from the end of its head (then 408 and the connection closes).
+    pub body_timeout: Duration,
+    /// `ANONYMOUS_METERS_PER_ADDRESS`: anonymous meters one client address
+    /// (an IPv6 /64) may start in a month before its readers without a
+    /// meter token share one meter.
+    pub anonymous_meters_per_address: u32,
 }
 
 /// A configuration variable that could not be used.
@@ -290,13 +310,19 @@ impl Config {
             get("PAYMENT_PROVIDER").as_deref().map(str::trim),
             environment,
         ) {
+            (Some("test"), Environment::Production) => {
+                return Err(fail(
+                    "PAYMENT_PROVIDER",
+                    "`test` gives subscriptions away and is refused in production; use `webhook`"
+                        .into(),
+                ));
+            }
             (Some("test"), _) | (None, Environment::Development) => PaymentProvider::Test,
             (Some("webhook"), _) => PaymentProvider::Webhook,
             (None, Environment::Production) => {
                 return Err(fail(
                     "PAYMENT_PROVIDER",
-                    "must be set in production: `webhook`, or `test` to give subscriptions away"
-                        .into(),
+                    "must be set in production: `webhook`".into(),
                 ));
             }
             (Some(other), _) => {
@@ -348,8 +374,46 @@ impl Config {
 
         let cache_ms = parse_in_range(get("RESPONSE_CACHE_TTL_MS"), 2_000, 0..=60_000)
             .map_err(|m| fail("RESPONSE_CACHE_TTL_MS", m))?;
+        let rate_limit_user_per_minute =
+            parse_in_range(get("RATE_LIMIT_USER_PER_MINUTE"), 1_200, 0..=1_000_000)
+                .map_err(|m| fail("RATE_LIMIT_USER_PER_MINUTE", m))?;
+        let proxy_header = match get("TRUSTED_PROXY_HEADER")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("x-forwarded-for") => ForwardedHeader::XForwardedFor,
+            Some("forwarded") => ForwardedHeader::Forwarded,
+            Some(other) => {
+                return Err(fail(
+                    "TRUSTED_PROXY_HEADER",
+                    format!("expected `x-forwarded-for` or `forwarded`, got `{other}`"),
+                ));
+            }
+        };
+        let networks = get("TRUSTED_PROXIES")
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::parse::<Cidr>)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| fail("TRUSTED_PROXIES", m))?;
+        let trusted_proxies = TrustedProxies::new(networks, proxy_header);
+        let public_base_url = public_base_url(get("PUBLIC_BASE_URL"), environment, bind_addr)
+            .map_err(|m| fail("PUBLIC_BASE_URL", m))?;
+        let anonymous_meters_per_address =
+            parse_in_range(get("ANONYMOUS_METERS_PER_ADDRESS"), 10, 1..=1_000_000)
+                .map_err(|m| fail("ANONYMOUS_METERS_PER_ADDRESS", m))?;
+        let body_timeout_ms = parse_in_range(get("BODY_TIMEOUT_MS"), 10_000, 100..=300_000)
+            .map_err(|m| fail("BODY_TIMEOUT_MS", m))?;
 
         Ok(Self {
+            rate_limit_user_per_minute,
+            trusted_proxies,
+            public_base_url,
+            anonymous_meters_per_address,
+            body_timeout: Duration::from_millis(body_timeout_ms),
             response_cache_ttl: Duration::from_millis(cache_ms),
             smtp_url,
             mail_from,
@@ -387,10 +451,46 @@ fn jwt_secret(raw: Option<String>, environment: Environment) -> Result<Secret, S
         (Some(secret), _) if secret.len() < 32 => {
             Err(format!("must be at least 32 bytes, got {}", secret.len()))
         }
-        (Some(secret), Environment::Production) if secret == EXAMPLE_JWT_SECRET => {
+        (Some(secret), _) if secret.trim() == EXAMPLE_JWT_SECRET => {
             Err("is the example value from .env.example; generate a real secret".into())
         }
         (Some(secret), _) => Ok(Secret(secret.into_bytes())),
+    }
+}
+
+/// `PUBLIC_BASE_URL`: required in production; in development the address
+/// the server listens on (a wildcard address as `localhost`).
+fn public_base_url(
+    raw: Option<String>,
+    environment: Environment,
+    bind_addr: SocketAddr,
+) -> Result<String, String> {
+    let Some(raw) = raw else {
+        return match environment {
+            Environment::Production => {
+                Err("must be set in production, e.g. https://api.example.com".into())
+            }
+            Environment::Development if bind_addr.ip().is_unspecified() => {
+                Ok(format!("http://localhost:{}", bind_addr.port()))
+            }
+            Environment::Development => Ok(format!("http://{bind_addr}")),
+        };
+    };
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host)
+            if !host.is_empty()
+                && !host.contains(['/', '?', '#', '@', ' '])
+                && !host.chars().any(char::is_control) =>
+        {
+            Ok(url.to_owned())
+        }
+        _ => Err(format!(
+            "`{raw}` is not an origin like https://api.example.com (scheme and host, no path)"
+        )),
     }
 }
 
@@ -523,6 +623,9 @@ mod tests {
             ("SMTP_URL", "mail.example:25"),
             ("MAIL_FROM", "not an address"),
             ("RESPONSE_CACHE_TTL_MS", "-1"),
+            ("RATE_LIMIT_USER_PER_MINUTE", "x"),
+            ("ANONYMOUS_METERS_PER_ADDRESS", "0"),
+            ("BODY_TIMEOUT_MS", "5"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");
@@ -541,15 +644,15 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(example.var, "JWT_SECRET");
-        assert!(
-            config(&[("JWT_SECRET", EXAMPLE_JWT_SECRET)]).is_ok(),
-            "fine in development"
-        );
+        let example = config(&[("JWT_SECRET", EXAMPLE_JWT_SECRET)]).unwrap_err();
+        assert_eq!(example.var, "JWT_SECRET", "refused in development too");
         let real = "a-real-secret-of-more-than-32-bytes-0123";
         let cfg = config(&[
             ("APP_ENV", "production"),
             ("JWT_SECRET", real),
-            ("PAYMENT_PROVIDER", "test"),
+            ("PAYMENT_PROVIDER", "webhook"),
+            ("PAYMENT_WEBHOOK_SECRET", "whsec-0123456789abcdef"),
+            ("PUBLIC_BASE_URL", "https://api.newsdesk.example"),
         ])
         .unwrap();
         assert_eq!(cfg.jwt_secret.expose(), real.as_bytes());
@@ -564,6 +667,16 @@ mod tests {
         let real = "a-real-secret-of-more-than-32-bytes-0123";
         let prod = config(&[("APP_ENV", "production"), ("JWT_SECRET", real)]).unwrap_err();
         assert_eq!(prod.var, "PAYMENT_PROVIDER");
+        let giveaway = config(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", real),
+            ("PAYMENT_PROVIDER", "test"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            giveaway.var, "PAYMENT_PROVIDER",
+            "test payments in production"
+        );
         let no_secret = config(&[("PAYMENT_PROVIDER", "webhook")]).unwrap_err();
         assert_eq!(no_secret.var, "PAYMENT_WEBHOOK_SECRET");
         let short = config(&[
@@ -579,6 +692,49 @@ mod tests {
         .unwrap();
         assert_eq!(webhook.payment_provider, PaymentProvider::Webhook);
         assert!(!format!("{webhook:?}").contains("whsec-0123456789abcdef"));
+    }
+
+    #[test]
+    fn links_come_from_the_configured_origin() {
+        assert_eq!(
+            config(&[]).unwrap().public_base_url,
+            "http://127.0.0.1:8080"
+        );
+        let wildcard = config(&[("BIND_ADDR", "0.0.0.0:9000")]).unwrap();
+        assert_eq!(wildcard.public_base_url, "http://localhost:9000");
+        let set = config(&[("PUBLIC_BASE_URL", "https://api.newsdesk.example/")]).unwrap();
+        assert_eq!(set.public_base_url, "https://api.newsdesk.example");
+        for bad in [
+            "api.newsdesk.example",
+            "https://a.example/path",
+            "ftp://a.example",
+        ] {
+            let err = config(&[("PUBLIC_BASE_URL", bad)]).unwrap_err();
+            assert_eq!(err.var, "PUBLIC_BASE_URL", "{bad}");
+        }
+        let real = "a-real-secret-of-more-than-32-bytes-0123";
+        let missing = config(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", real),
+            ("PAYMENT_PROVIDER", "webhook"),
+            ("PAYMENT_WEBHOOK_SECRET", "whsec-0123456789abcdef"),
+        ])
+        .unwrap_err();
+        assert_eq!(missing.var, "PUBLIC_BASE_URL", "required in production");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let cfg = config(&[("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7 ,2001:db8::/32")]).unwrap();
+        assert!(!cfg.trusted_proxies.is_empty());
+        assert!(config(&[]).unwrap().trusted_proxies.is_empty());
+        for (var, value) in [
+            ("TRUSTED_PROXIES", "10.0.0.0/40"),
+            ("TRUSTED_PROXIES", "proxy.internal"),
+            ("TRUSTED_PROXY_HEADER", "x-real-ip"),
+        ] {
+            assert_eq!(config(&[(var, value)]).unwrap_err().var, var);
+        }
     }
 
     #[test]

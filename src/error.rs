@@ -53,6 +53,9 @@ pub enum ApiError {
     /// The body could not be read as the documented JSON.
     #[error("malformed body: {0}")]
     MalformedBody(String),
+    /// The body did not arrive within `BODY_TIMEOUT_MS`.
+    #[error("the body arrived too slowly")]
+    BodyTimeout,
     /// The body is larger than the limit.
     #[error("the body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -95,6 +98,12 @@ pub enum ApiError {
     /// Too many attempts; retry after this many seconds.
     #[error("too many requests")]
     TooManyRequests(u64),
+    /// Too much work of one kind is queued (password hashing); retry shortly.
+    #[error("overloaded")]
+    Overloaded,
+    /// A search ran past its deadline.
+    #[error("search timed out")]
+    SearchTimeout,
     /// A dependency (the database) is unreachable or overloaded; retry later.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -152,6 +161,7 @@ impl ApiError {
             Self::InvalidCursor => "invalid_cursor",
             Self::MalformedBody(_) => "malformed_body",
             Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::BodyTimeout => "body_timeout",
             Self::HeadersTooLarge(_) => "headers_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unauthenticated => "unauthenticated",
@@ -164,6 +174,8 @@ impl ApiError {
             Self::InvalidApiKey => "invalid_api_key",
             Self::TooManyRequests(_) => "too_many_requests",
             Self::PreconditionFailed => "precondition_failed",
+            Self::SearchTimeout => "search_timeout",
+            Self::Overloaded => "overloaded",
             Self::Unavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -186,6 +198,7 @@ impl ApiError {
             }
             Self::MalformedBody(why) => format!("The body could not be read: {why}."),
             Self::PayloadTooLarge(limit) => format!("The body is larger than {limit} bytes."),
+            Self::BodyTimeout => "The request body did not arrive in time.".into(),
             Self::HeadersTooLarge(limit) => {
                 format!("The request's headers are larger than {limit} bytes in all.")
             }
@@ -208,6 +221,12 @@ impl ApiError {
             Self::PreconditionFailed => {
                 "Someone changed this since your copy (If-Match); fetch it again and reapply."
                     .into()
+            }
+            Self::SearchTimeout => {
+                "The search took too long; use fewer words or longer prefixes.".into()
+            }
+            Self::Overloaded => {
+                "Too many sign-ins are being checked right now; retry shortly.".into()
             }
             Self::Unavailable(_) => {
                 "The service cannot reach its database right now; retry shortly.".into()
@@ -250,6 +269,7 @@ impl ResponseError for ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unauthenticated
@@ -262,7 +282,9 @@ impl ResponseError for ApiError {
             Self::Conflict(..) => StatusCode::CONFLICT,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::SearchTimeout | Self::Overloaded => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -281,7 +303,10 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed(allowed) => {
                 response.insert_header((header::ALLOW, method_list(allowed)));
             }
-            Self::Unavailable(_) => {
+            Self::BodyTimeout => {
+                response.insert_header((header::CONNECTION, "close"));
+            }
+            Self::Unavailable(_) | Self::SearchTimeout | Self::Overloaded => {
                 response.insert_header((header::RETRY_AFTER, "2"));
             }
             Self::TooManyRequests(secs) => {
@@ -361,9 +386,15 @@ pub fn json_error(
         }
         E::ContentType => ApiError::UnsupportedMediaType,
         E::Deserialize(e) => ApiError::MalformedBody(e.to_string()),
+        E::Payload(e) if is_body_timeout(&e) => ApiError::BodyTimeout,
         other => ApiError::MalformedBody(other.to_string()),
     }
     .into()
+}
+
+/// Whether reading a body failed because it missed its deadline.
+pub fn is_body_timeout(error: &actix_web::error::PayloadError) -> bool {
+    matches!(error, actix_web::error::PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut)
 }
 
 /// Turns actix's own path rejections into problems.

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod cache;
+pub mod client;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -1,13 +1,13 @@
 //! Who may make how many requests: API keys (shared per-minute counters in
-//! the database, so every node sees the same count) and anonymous clients
-//! (per address, counted in memory on each node).
+//! the database, so every node sees the same count), signed-in accounts (per
+//! account) and everyone else (per client address, an IPv6 /64), the last
+//! two counted in memory on each node.
 //!
-//! Every response to a counted request (keyed, or anonymous when a per-address
-//! allowance is set) carries the IETF `RateLimit-Policy` and `RateLimit`
-//! header fields; a request over the allowance gets 429 with `Retry-After`.
+//! Every response to a counted request carries the IETF `RateLimit-Policy`
+//! and `RateLimit` header fields; a request over the allowance gets 429
+//! with `Retry-After`.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Mutex;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -19,6 +19,7 @@ use chrono::NaiveDateTime;
 
 use crate::app::AppState;
 use crate::auth::api_key;
+use crate::client::ClientAddr;
 use crate::db::api_keys;
 use crate::domain::api_key::{Scope, seconds_to_reset, window_start};
 use crate::error::ApiError;
@@ -37,15 +38,33 @@ pub struct ApiClient {
     pub full_licence: bool,
 }
 
-/// Per-address request counts for the current minute, on this node.
-#[derive(Debug, Default)]
-pub struct AnonymousLimiter {
-    windows: Mutex<(NaiveDateTime, HashMap<IpAddr, u32>)>,
+/// Who a request is, for limits and the response cache, decided once before
+/// any handler: a request counts as signed in only with a valid access token
+/// on an operation that takes one, and as keyed only with a valid API key.
+/// Everything else is anonymous, whatever headers it carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Identity {
+    /// No valid credentials: limited per client address.
+    Anonymous,
+    /// A valid access token of this user id: limited per account.
+    User(i64),
+    /// A valid API key: limited by the key's own allowance.
+    Key(i64),
 }
 
-impl AnonymousLimiter {
-    /// Counts a request from `ip` at `now`; returns the count this minute.
-    pub fn hit(&self, ip: IpAddr, now: NaiveDateTime) -> u32 {
+/// Most keys one window counts separately; past that, new keys share one
+/// count, so a flood of fresh addresses cannot grow the map without end.
+const MAX_TRACKED: usize = 100_000;
+
+/// Request counts per key for the current minute, on this node.
+#[derive(Debug, Default)]
+pub struct WindowCounter {
+    windows: Mutex<(NaiveDateTime, HashMap<String, u32>)>,
+}
+
+impl WindowCounter {
+    /// Counts a request by `key` at `now`; returns the count this minute.
+    pub fn hit(&self, key: &str, now: NaiveDateTime) -> u32 {
         let window = window_start(now);
         let mut guard = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         let (current, counts) = &mut *guard;
@@ -53,7 +72,12 @@ impl AnonymousLimiter {
             *current = window;
             counts.clear();
         }
-        let count = counts.entry(ip).or_insert(0);
+        let key = if counts.len() >= MAX_TRACKED && !counts.contains_key(key) {
+            "overflow"
+        } else {
+            key
+        };
+        let count = counts.entry(key.to_owned()).or_insert(0);
         *count = count.saturating_add(1);
         *count
     }
@@ -77,7 +101,31 @@ fn refuse<B>(req: ServiceRequest, error: ApiError) -> ServiceResponse<EitherBody
     req.into_response(response).map_into_right_body()
 }
 
-/// Applies API keys and anonymous limits before a request reaches its handler.
+/// One per-minute allowance: its policy name, the limit and this request's count.
+struct Allowance {
+    policy: &'static str,
+    limit: i64,
+    used: i64,
+    reset: i64,
+}
+
+impl Allowance {
+    fn exceeded(&self) -> bool {
+        self.limit > 0 && self.used > self.limit
+    }
+
+    fn write(&self, headers: &mut HeaderMap) {
+        if self.limit > 0 {
+            rate_headers(headers, self.policy, self.limit, self.used, self.reset);
+        }
+    }
+}
+
+/// Works out who the request is and applies their allowance before it
+/// reaches a handler: API keys (counted in the database, shared by every
+/// node), signed-in accounts and anonymous client addresses (counted in
+/// memory on each node). Every path counts, `/health`, `/metrics` and
+/// unknown ones included.
 pub async fn limit<B: MessageBody>(
     req: ServiceRequest,
     next: Next<B>,
@@ -85,82 +133,133 @@ pub async fn limit<B: MessageBody>(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
+    let client = ClientAddr::identify(&req, &state.config.trusted_proxies);
     let now = state.clock.now();
     let reset = seconds_to_reset(now);
-    // A method or path that no route serves gets its 404 or 405 first.
-    let routed = || {
-        state
-            .routes
-            .allowed_methods(req.path())
-            .contains(req.method())
+    let per_address = |state: &AppState| Allowance {
+        policy: "per-address",
+        limit: i64::from(state.config.rate_limit_anonymous_per_minute),
+        used: i64::from(state.anonymous.hit(&client.key(), now)),
+        reset,
     };
-    if let Some(presented) = req.headers().get(&API_KEY).filter(|_| routed()) {
-        let secret = presented
-            .to_str()
-            .ok()
-            .filter(|s| !s.is_empty() && s.len() <= api_key::MAX_SECRET_LEN)
-            .map(api_key::hash);
-        let Some(hash) = secret else {
-            return Ok(refuse(req, ApiError::InvalidApiKey));
+    // A method or path that no route serves gets its 404 or 405 first.
+    let routed = state
+        .routes
+        .allowed_methods(req.path())
+        .contains(req.method());
+    let (identity, allowance) =
+        if let Some(presented) = req.headers().get(&API_KEY).filter(|_| routed) {
+            match check_key(&state, presented, now).await {
+                Ok(Some((key_id, full_licence, used, limit))) => {
+                    req.extensions_mut().insert(ApiClient {
+                        key_id,
+                        full_licence,
+                    });
+                    let allowance = Allowance {
+                        policy: "per-key",
+                        limit,
+                        used,
+                        reset,
+                    };
+                    (Identity::Key(key_id), allowance)
+                }
+                // An unknown key is an anonymous client guessing: it spends its
+                // address's allowance, and is refused.
+                Ok(None) => {
+                    let allowance = per_address(&state);
+                    let error = if allowance.exceeded() {
+                        ApiError::TooManyRequests(reset.unsigned_abs())
+                    } else {
+                        ApiError::InvalidApiKey
+                    };
+                    let mut refused = refuse(req, error);
+                    allowance.write(refused.headers_mut());
+                    return Ok(refused);
+                }
+                Err(e) => return Ok(refuse(req, e)),
+            }
+        } else {
+            let bearer = routed && state.routes.takes_bearer(req.method(), req.path());
+            match req.headers().get(header::AUTHORIZATION).filter(|_| bearer) {
+                None => (Identity::Anonymous, per_address(&state)),
+                Some(value) => match signed_in(&state, value) {
+                    Some(user_id) => (
+                        Identity::User(user_id),
+                        Allowance {
+                            policy: "per-account",
+                            limit: i64::from(state.config.rate_limit_user_per_minute),
+                            used: i64::from(state.users.hit(&user_id.to_string(), now)),
+                            reset,
+                        },
+                    ),
+                    // A token that does not verify is refused here, before any
+                    // database or cache work, and counts against the address.
+                    None => {
+                        let allowance = per_address(&state);
+                        let error = if allowance.exceeded() {
+                            ApiError::TooManyRequests(reset.unsigned_abs())
+                        } else {
+                            ApiError::InvalidToken("the token does not verify".into())
+                        };
+                        let mut refused = refuse(req, error);
+                        allowance.write(refused.headers_mut());
+                        return Ok(refused);
+                    }
+                },
+            }
         };
-        let window = window_start(now);
-        let found = state
-            .db
-            .run(move |conn| {
-                let Some(key) = api_keys::find_live(conn, &hash)? else {
-                    return Ok(None);
-                };
-                let hits = api_keys::hit(conn, &format!("key:{}", key.id), window)?;
-                api_keys::touch(conn, key.id, now)?;
-                Ok(Some((key, hits)))
-            })
-            .await;
-        let (key, hits) = match found {
-            Ok(Some(found)) => found,
-            Ok(None) => return Ok(refuse(req, ApiError::InvalidApiKey)),
-            Err(e) => return Ok(refuse(req, e)),
-        };
-        let limit = i64::from(key.rate_limit_per_minute);
-        let used = i64::from(hits);
-        if used > limit {
-            let mut refused = refuse(req, ApiError::TooManyRequests(reset.unsigned_abs()));
-            rate_headers(refused.headers_mut(), "per-key", limit, used, reset);
-            return Ok(refused);
-        }
-        req.extensions_mut().insert(ApiClient {
-            key_id: key.id,
-            full_licence: Scope::parse_list(&key.scopes).contains(&Scope::ContentFull),
-        });
-        let mut response = next.call(req).await?.map_into_left_body();
-        rate_headers(response.headers_mut(), "per-key", limit, used, reset);
-        return Ok(response);
+    if allowance.exceeded() {
+        let mut refused = refuse(req, ApiError::TooManyRequests(reset.unsigned_abs()));
+        allowance.write(refused.headers_mut());
+        return Ok(refused);
     }
-    let per_minute = i64::from(state.config.rate_limit_anonymous_per_minute);
-    let anonymous = per_minute > 0
-        && !req.headers().contains_key(header::AUTHORIZATION)
-        && req.path().starts_with("/api/");
-    if let Some(ip) = req.peer_addr().map(|a| a.ip()).filter(|_| anonymous) {
-        let used = i64::from(state.anonymous.hit(ip, now));
-        if used > per_minute {
-            let mut refused = refuse(req, ApiError::TooManyRequests(reset.unsigned_abs()));
-            rate_headers(
-                refused.headers_mut(),
-                "per-address",
-                per_minute,
-                used,
-                reset,
-            );
-            return Ok(refused);
-        }
-        let mut response = next.call(req).await?.map_into_left_body();
-        rate_headers(
-            response.headers_mut(),
-            "per-address",
-            per_minute,
-            used,
-            reset,
-        );
-        return Ok(response);
+    req.extensions_mut().insert(identity);
+    let mut response = next.call(req).await?.map_into_left_body();
+    allowance.write(response.headers_mut());
+    Ok(response)
+}
+
+/// The user id of a bearer token whose signature, issuer, audience and
+/// expiry check out (the account itself is checked by the handler).
+fn signed_in(state: &AppState, value: &HeaderValue) -> Option<i64> {
+    let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
     }
-    Ok(next.call(req).await?.map_into_left_body())
+    state.jwt.verify(token.trim()).ok()?.sub.parse().ok()
+}
+
+/// A presented API key: its id, licence, this minute's count and its limit;
+/// `None` when no live key has this secret.
+async fn check_key(
+    state: &AppState,
+    presented: &HeaderValue,
+    now: NaiveDateTime,
+) -> Result<Option<(i64, bool, i64, i64)>, ApiError> {
+    let Some(hash) = presented
+        .to_str()
+        .ok()
+        .filter(|s| !s.is_empty() && s.len() <= api_key::MAX_SECRET_LEN)
+        .map(api_key::hash)
+    else {
+        return Ok(None);
+    };
+    let window = window_start(now);
+    state
+        .db
+        .run(move |conn| {
+            let Some(key) = api_keys::find_live(conn, &hash)? else {
+                return Ok(None);
+            };
+            let hits = api_keys::hit(conn, &format!("key:{}", key.id), window)?;
+            api_keys::touch(conn, key.id, now)?;
+            let full = Scope::parse_list(&key.scopes).contains(&Scope::ContentFull);
+            Ok(Some((
+                key.id,
+                full,
+                i64::from(hits),
+                i64::from(key.rate_limit_per_minute),
+            )))
+        })
+        .await
 }

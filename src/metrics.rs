@@ -89,6 +89,24 @@ fn request_id(req: &ServiceRequest) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
+/// The `method` label: the methods HTTP defines, and `other` for anything a
+/// client invents, so that invented methods cannot add series without end.
+fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method as M;
+    match *method {
+        M::GET => "GET",
+        M::HEAD => "HEAD",
+        M::POST => "POST",
+        M::PUT => "PUT",
+        M::PATCH => "PATCH",
+        M::DELETE => "DELETE",
+        M::OPTIONS => "OPTIONS",
+        M::CONNECT => "CONNECT",
+        M::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 /// Middleware: request id in and out, one log line per request, metrics.
 pub async fn observe(
     req: ServiceRequest,
@@ -112,7 +130,7 @@ pub async fn observe(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
     if let Some(metrics) = metrics {
-        metrics.observe(&route, method.as_str(), status, elapsed.as_secs_f64());
+        metrics.observe(&route, method_label(&method), status, elapsed.as_secs_f64());
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);

@@ -44,6 +44,16 @@ pub fn open_database(config: &Config) -> Result<DbPool, Box<dyn Error + Send + S
         applied,
         "database migrated"
     );
+    let rerendered = db::transaction(&mut conn, |conn| {
+        db::lock_for_setup(conn)?;
+        db::articles::rerender_previews(conn)
+    })?;
+    if rerendered > 0 {
+        tracing::info!(
+            previews = rerendered,
+            "stored previews rendered again under the current rule"
+        );
+    }
     Ok(pool)
 }
 
@@ -61,6 +71,16 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn Error + Send + Sync>> {
         }
     }
     let bind_addr = config.bind_addr;
+    if config.environment == crate::config::Environment::Development
+        && !bind_addr.ip().is_loopback()
+    {
+        tracing::warn!(
+            %bind_addr,
+            "DEVELOPMENT SETTINGS ON A NETWORK ADDRESS: APP_ENV is development while the \
+             server listens beyond this machine. Set APP_ENV=production (which requires a real \
+             JWT_SECRET, PUBLIC_BASE_URL and a payment provider) before anyone else can reach it"
+        );
+    }
     let workers = config.workers;
     let shutdown = config.shutdown_timeout.as_secs();
     let state =

@@ -173,7 +173,10 @@ pub struct ArticleSummary {
     pub dateline: Option<String>,
     /// The picture at the top, if any.
     pub hero_image: Option<HeroImage>,
-    /// The video, for `kind = video`.
+    /// The video, for `kind = video`: for a video article the video is the
+    /// article, so the playable URL is only given with the whole article
+    /// (always for a `free` one; in an article response when `access.full`
+    /// is true). Lists, search, feeds and previews carry null.
     #[schema(example = json!(null), max_length = 2048)]
     pub video_url: Option<String>,
     /// The primary topic (the kicker above the headline).
@@ -241,7 +244,9 @@ impl From<ArticleCard> for ArticleSummary {
             access_level: row.access_level,
             dateline: row.dateline,
             hero_image,
-            video_url: row.video_url,
+            video_url: row
+                .video_url
+                .filter(|_| row.access_level == AccessLevel::Free),
             topic: card.primary_topic.map(TopicRef::from),
             topics: card.topics.into_iter().map(TopicRef::from).collect(),
             authors: card.authors.into_iter().map(AuthorRef::from).collect(),
@@ -345,8 +350,12 @@ impl Article {
                 text: row.body.preview_text,
             }
         };
+        let video_url = card.row.video_url.clone().filter(|_| access.full);
         Self {
-            summary: card.into(),
+            summary: ArticleSummary {
+                video_url,
+                ..card.into()
+            },
             body,
             access: AccessInfo {
                 full: access.full,
@@ -925,7 +934,9 @@ pub struct WebhookReceipt {
     pub event_id: String,
     /// `applied` (the subscription changed), `ignored` (nothing to change:
     /// stale, out of order, unknown subscription or event type; see
-    /// `detail`) or `duplicate` (this event was processed before).
+    /// `detail`), `rejected` (a payment whose amount, currency or period
+    /// does not match the plan: nothing changed, and it is recorded) or
+    /// `duplicate` (this event was processed before).
     #[schema(example = "applied", max_length = 32)]
     pub outcome: &'static str,
     /// Why it was ignored, for the processor's logs.

@@ -12,7 +12,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::app::AppState;
-use crate::db::users;
+use crate::db::{refresh_tokens, users};
 use crate::domain::account::Role;
 use crate::error::ApiError;
 
@@ -73,11 +73,23 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<AuthU
         .sub
         .parse()
         .map_err(|_| ApiError::InvalidToken("sub is not a user id".into()))?;
-    let user = state
+    // The login the token belongs to must still be open: logging out
+    // (here or everywhere), a password change and a reused refresh token
+    // end it, and its access tokens stop working with their next request,
+    // on every node, not at their expiry.
+    let session = claims.sid.clone();
+    let (user, ended) = state
         .db
-        .run(move |conn| Ok(users::find(conn, id)?))
-        .await?
-        .ok_or_else(|| ApiError::InvalidToken("no such user".into()))?;
+        .run(move |conn| {
+            let user = users::find(conn, id)?;
+            let ended = user.is_some() && refresh_tokens::family_revoked(conn, &session)?;
+            Ok((user, ended))
+        })
+        .await?;
+    let user = user.ok_or_else(|| ApiError::InvalidToken("no such user".into()))?;
+    if ended {
+        return Err(ApiError::InvalidToken("the login was ended".into()));
+    }
     if user.disabled {
         return Err(ApiError::InvalidToken("the account is disabled".into()));
     }

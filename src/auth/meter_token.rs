@@ -1,6 +1,8 @@
 //! Anonymous meter tokens: an opaque id the API signs, so that a reader
 //! without an account carries a meter that cannot be forged. Clearing the
-//! token starts a new meter; that is accepted, as on every metered site.
+//! token starts a new meter, but only a few times per client address and
+//! month (see `routes::articles::read_through_meter`): then the address's
+//! readers share one meter.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -41,10 +43,26 @@ impl MeterKeys {
         let mut raw = [0u8; ID_BYTES];
         getrandom::fill(&mut raw)?;
         let id = URL_SAFE_NO_PAD.encode(raw);
+        Ok((self.token_for(&id), id))
+    }
+
+    /// The signed token carrying meter `id`.
+    pub fn token_for(&self, id: &str) -> String {
         let mut mac = self.mac();
         mac.update(format!("{PREFIX}.{id}").as_bytes());
         let tag = URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..TAG_BYTES]);
-        Ok((format!("{PREFIX}.{id}.{tag}"), id))
+        format!("{PREFIX}.{id}.{tag}")
+    }
+
+    /// The id of the meter that readers from one client address share once
+    /// the address has started too many meters: derived from the address
+    /// with the key, so it is the same on every node and nobody can name
+    /// another address's meter without a token we signed.
+    pub fn shared_id(&self, address: &str) -> String {
+        let mut mac = self.mac();
+        mac.update(b"shared meter\0");
+        mac.update(address.as_bytes());
+        URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..ID_BYTES])
     }
 
     /// The meter id of a token this service signed; `None` for anything else.
@@ -86,6 +104,17 @@ mod tests {
             keys.verify(&swapped),
             None,
             "another id under this signature"
+        );
+        let shared = keys.shared_id("192.0.2.1");
+        assert_eq!(
+            shared,
+            keys.shared_id("192.0.2.1"),
+            "the same on every node"
+        );
+        assert_ne!(shared, keys.shared_id("192.0.2.2"));
+        assert_eq!(
+            keys.verify(&keys.token_for(&shared)).as_deref(),
+            Some(shared.as_str())
         );
         for junk in [
             "",

@@ -787,3 +787,58 @@ pub fn lock_for_edit(conn: &mut DbConnection, slug: &str) -> QueryResult<()> {
     }
     Ok(())
 }
+
+#[derive(QueryableByName)]
+struct RenderVersion {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    version: i32,
+}
+
+/// Renders every stored preview again when the code's preview rule is newer
+/// than the one they were rendered with (several nodes starting at once do
+/// it once: the caller holds the set-up lock). Returns how many changed.
+pub fn rerender_previews(conn: &mut DbConnection) -> QueryResult<usize> {
+    use crate::domain::markdown::{PREVIEW_RULE_VERSION, render};
+    let stored: Option<RenderVersion> =
+        diesel::sql_query("SELECT version FROM render_versions WHERE what = 'preview'")
+            .get_result(conn)
+            .optional()?;
+    if stored.is_some_and(|v| v.version >= PREVIEW_RULE_VERSION) {
+        return Ok(0);
+    }
+    let mut changed = 0;
+    let mut after = 0i64;
+    loop {
+        let batch: Vec<(i64, String, String)> = article_bodies::table
+            .filter(article_bodies::article_id.gt(after))
+            .order(article_bodies::article_id)
+            .select((
+                article_bodies::article_id,
+                article_bodies::body_markdown,
+                article_bodies::preview_text,
+            ))
+            .limit(500)
+            .load(conn)?;
+        let Some(&(last, _, _)) = batch.last() else {
+            break;
+        };
+        for (id, markdown, old_preview) in batch {
+            let body = render(&markdown);
+            if body.preview_text != old_preview {
+                diesel::update(article_bodies::table.find(id))
+                    .set((
+                        article_bodies::preview_html.eq(&body.preview_html),
+                        article_bodies::preview_text.eq(&body.preview_text),
+                    ))
+                    .execute(conn)?;
+                changed += 1;
+            }
+        }
+        after = last;
+    }
+    diesel::sql_query("DELETE FROM render_versions WHERE what = 'preview'").execute(conn)?;
+    diesel::sql_query("INSERT INTO render_versions (what, version) VALUES ('preview', $1)")
+        .bind::<diesel::sql_types::Integer, _>(PREVIEW_RULE_VERSION)
+        .execute(conn)?;
+    Ok(changed)
+}

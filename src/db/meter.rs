@@ -46,13 +46,7 @@ pub fn count_read(
     now: NaiveDateTime,
 ) -> QueryResult<(i64, bool)> {
     crate::db::transaction(conn, |conn| {
-        if let DbConnection::Postgres(pg) = conn {
-            // Serialises this reader's meter across connections and nodes;
-            // SQLite serialises writers already.
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                .bind::<Text, _>(reader)
-                .execute(pg)?;
-        }
+        lock_reader(conn, reader)?;
         diesel::sql_query(
             "INSERT INTO meter_reads (reader, month, article_id, read_at) \
              SELECT $1, $2, $3, $4 \
@@ -91,15 +85,64 @@ pub fn count_first_read(
 }
 
 /// Adds what one reader read in `month` to another's meter (an anonymous
-/// meter joining the account that just signed in).
-pub fn merge(conn: &mut DbConnection, from: &str, into: &str, month: &str) -> QueryResult<usize> {
-    diesel::sql_query(
-        "INSERT INTO meter_reads (reader, month, article_id, read_at) \
-         SELECT $1, month, article_id, read_at FROM meter_reads WHERE reader = $2 AND month = $3 \
-         ON CONFLICT DO NOTHING",
+/// meter joining the account that just signed in), oldest reads first and
+/// never past `limit`: the account ends up with at most its allowance of
+/// articles counted, so signing in neither resets the meter nor turns
+/// anonymous reads into more than the account may have.
+pub fn merge(
+    conn: &mut DbConnection,
+    from: &str,
+    into: &str,
+    month: &str,
+    limit: i64,
+) -> QueryResult<usize> {
+    crate::db::transaction(conn, |conn| {
+        lock_reader(conn, into)?;
+        let room = (limit - used(conn, into, month)?).max(0);
+        diesel::sql_query(
+            "INSERT INTO meter_reads (reader, month, article_id, read_at) \
+             SELECT $1, f.month, f.article_id, f.read_at FROM meter_reads f \
+             WHERE f.reader = $2 AND f.month = $3 AND NOT EXISTS ( \
+                 SELECT 1 FROM meter_reads u \
+                 WHERE u.reader = $1 AND u.month = $3 AND u.article_id = f.article_id) \
+             ORDER BY f.read_at, f.article_id LIMIT $4 \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind::<Text, _>(into)
+        .bind::<Text, _>(from)
+        .bind::<Text, _>(month)
+        .bind::<BigInt, _>(room)
+        .execute(conn)
+    })
+}
+
+/// Serialises one reader's meter across connections and nodes on
+/// PostgreSQL, to the end of the transaction; SQLite serialises writers.
+fn lock_reader(conn: &mut DbConnection, reader: &str) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<Text, _>(reader)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Starts {
+    #[diesel(sql_type = BigInt)]
+    starts: i64,
+}
+
+/// Counts one more anonymous meter started from `address` in `month`;
+/// returns how many it has started.
+pub fn count_start(conn: &mut DbConnection, address: &str, month: &str) -> QueryResult<i64> {
+    let counted: Starts = diesel::sql_query(
+        "INSERT INTO meter_starts (address, month, starts) VALUES ($1, $2, 1) \
+         ON CONFLICT (address, month) DO UPDATE SET starts = meter_starts.starts + 1 \
+         RETURNING starts",
     )
-    .bind::<Text, _>(into)
-    .bind::<Text, _>(from)
+    .bind::<Text, _>(address)
     .bind::<Text, _>(month)
-    .execute(conn)
+    .get_result(conn)?;
+    Ok(counted.starts)
 }

@@ -94,3 +94,14 @@ pub fn revoke_user(
     }
     query.set(refresh_tokens::revoked_at.eq(now)).execute(conn)
 }
+
+/// Whether the login `family` has been ended (logout, logout everywhere, a
+/// password change or a reused refresh token revoke its tokens).
+pub fn family_revoked(conn: &mut DbConnection, family: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        refresh_tokens::table
+            .filter(refresh_tokens::family.eq(family))
+            .filter(refresh_tokens::revoked_at.is_not_null()),
+    ))
+    .get_result(conn)
+}

@@ -136,3 +136,17 @@ pub fn set_disabled(
         .set((users::disabled.eq(disabled), users::updated_at.eq(now)))
         .execute(conn)
 }
+
+/// Inside a transaction: waits until no other transaction is changing this
+/// user's sessions (rotating a refresh token, revoking logins), so that a
+/// rotation and a revocation cannot interleave. PostgreSQL locks the user's
+/// row to the end of the transaction; SQLite's IMMEDIATE transactions
+/// already run one writer at a time.
+pub fn lock_sessions(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(pg)?;
+    }
+    Ok(())
+}

@@ -50,6 +50,19 @@ impl Email {
         if email.len() > MAX_EMAIL_LEN {
             return Err("must be at most 254 characters");
         }
+        // A well-kept RFC 5321/5322 parser first, with display names
+        // (`"x" <victim@example.com>`) and domain literals refused: an
+        // account's email is a bare address, nothing a mail client could
+        // read as a name beside another address.
+        let options = email_address::Options {
+            minimum_sub_domains: 2,
+            allow_domain_literal: false,
+            allow_display_text: false,
+            ..email_address::Options::default()
+        };
+        if email_address::EmailAddress::parse_with_options(&email, options).is_err() {
+            return Err("must be an address like name@example.com");
+        }
         let Some((local, domain)) = email.rsplit_once('@') else {
             return Err("must be an address like name@example.com");
         };
@@ -108,9 +121,20 @@ pub struct Throttle {
     pub window: chrono::Duration,
 }
 
-/// Failed logins allowed per account every 15 minutes.
-pub const ACCOUNT_THROTTLE: Throttle = Throttle {
+/// Failed logins allowed for one account from one client address every
+/// 15 minutes: a guesser is stopped without locking out the owner, who
+/// comes from another address.
+pub const ACCOUNT_FROM_CLIENT_THROTTLE: Throttle = Throttle {
     max_failures: 5,
+    window: chrono::Duration::minutes(15),
+};
+
+/// Failed logins allowed for one account from all addresses together every
+/// 15 minutes: bounds guessing spread over many addresses. Only an attack
+/// from more than twenty addresses at once can reach it, and then the
+/// account is refused to everyone until the window passes.
+pub const ACCOUNT_THROTTLE: Throttle = Throttle {
+    max_failures: 100,
     window: chrono::Duration::minutes(15),
 };
 
@@ -149,12 +173,14 @@ mod tests {
             .and_hms_opt(12, 0, 0)
             .unwrap();
         let oldest = Some(now - chrono::Duration::minutes(10));
-        assert_eq!(ACCOUNT_THROTTLE.retry_after(4, oldest, now), None);
-        assert_eq!(ACCOUNT_THROTTLE.retry_after(5, oldest, now), Some(300));
-        assert_eq!(ACCOUNT_THROTTLE.retry_after(9, Some(now), now), Some(900));
+        let pair = ACCOUNT_FROM_CLIENT_THROTTLE;
+        assert_eq!(pair.retry_after(4, oldest, now), None);
+        assert_eq!(pair.retry_after(5, oldest, now), Some(300));
+        assert_eq!(pair.retry_after(9, Some(now), now), Some(900));
         assert_eq!(CLIENT_THROTTLE.retry_after(19, oldest, now), None);
+        assert_eq!(ACCOUNT_THROTTLE.retry_after(99, oldest, now), None);
         assert_eq!(
-            ACCOUNT_THROTTLE.retry_after(5, Some(now - chrono::Duration::minutes(15)), now),
+            pair.retry_after(5, Some(now - chrono::Duration::minutes(15)), now),
             Some(1),
             "never tells a client to retry after zero seconds"
         );
@@ -182,6 +208,12 @@ mod tests {
             "ana@exa mple.com",
             &format!("{}@example.com", "a".repeat(65)),
             &format!("a@{}.com", "b".repeat(260)),
+            "\"x\"<victim@example.com>",
+            "Victim <victim@example.com>",
+            "<victim@example.com>",
+            "ana@[192.0.2.1]",
+            "ana@exam<ple.com",
+            "an\"a@example.com",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

@@ -10,8 +10,13 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 
 use super::article::reading_time_minutes;
 
-/// Words a preview should reach before it stops, at the next block boundary.
-const PREVIEW_MIN_WORDS: usize = 60;
+/// The most of an article's words a preview shows, in percent: a preview
+/// tells a reader what the article is about, it does not give it away.
+pub const PREVIEW_SHARE_PERCENT: usize = 30;
+
+/// Bumped whenever the preview rule changes, so that stored previews are
+/// rendered again at start-up (see `db::articles::rerender_previews`).
+pub const PREVIEW_RULE_VERSION: i32 = 2;
 
 /// A body in every form readers and listings need.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,12 +37,15 @@ pub struct RenderedBody {
 
 /// Renders `markdown` into its HTML, text and preview forms.
 pub fn render(markdown: &str) -> RenderedBody {
-    let (html, text) = render_fragment(markdown);
-    let (preview_html, preview_text) = match preview_end(markdown) {
-        Some(end) => render_fragment(&markdown[..end]),
-        None => (String::new(), String::new()),
-    };
+    let events: Vec<Event<'_>> = Parser::new_ext(markdown, options()).map(sanitise).collect();
+    let (html, text) = render_events(&events);
     let word_count = text.split_whitespace().count();
+    let preview = preview_events(&events, word_count * PREVIEW_SHARE_PERCENT / 100);
+    let (preview_html, preview_text) = if preview.is_empty() {
+        (String::new(), String::new())
+    } else {
+        render_events(&preview)
+    };
     RenderedBody {
         html,
         text,
@@ -52,11 +60,10 @@ fn options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH
 }
 
-fn render_fragment(markdown: &str) -> (String, String) {
-    let events: Vec<Event<'_>> = Parser::new_ext(markdown, options()).map(sanitise).collect();
-    let mut out = String::with_capacity(markdown.len() + markdown.len() / 4);
+fn render_events(events: &[Event<'_>]) -> (String, String) {
+    let mut out = String::new();
     html::push_html(&mut out, events.iter().cloned());
-    (out, plain_text(&events))
+    (out, plain_text(events))
 }
 
 /// Neutralises what could run in a reader's browser.
@@ -142,44 +149,31 @@ fn plain_text(events: &[Event<'_>]) -> String {
     out
 }
 
-/// Where the preview ends: the byte offset of a top-level block boundary
-/// once the preview has enough words, never the whole body, never on a
-/// heading. `None` when no opening blocks can be shown without showing all.
-fn preview_end(markdown: &str) -> Option<usize> {
-    let blocks = top_level_blocks(markdown);
-    let mut words = 0;
-    let mut taken = 0;
-    for block in &blocks {
-        if taken + 1 >= blocks.len() {
-            break;
-        }
-        taken += 1;
-        words += markdown[block.start..block.end].split_whitespace().count();
-        if words >= PREVIEW_MIN_WORDS && !block.heading {
-            break;
-        }
+fn words_in(event: &Event<'_>) -> usize {
+    match event {
+        Event::Text(t) | Event::Code(t) => t.split_whitespace().count(),
+        _ => 0,
     }
-    while taken > 0 && blocks[taken - 1].heading {
-        taken -= 1;
-    }
-    taken.checked_sub(1).map(|last| blocks[last].end)
 }
 
+/// One top-level block of a body, as a range of its events.
 struct Block {
     start: usize,
     end: usize,
+    words: usize,
     heading: bool,
+    paragraph: bool,
 }
 
-fn top_level_blocks(markdown: &str) -> Vec<Block> {
+fn top_level_blocks(events: &[Event<'_>]) -> Vec<Block> {
     let mut blocks = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
+    let (mut depth, mut start, mut words) = (0usize, 0, 0);
+    for (i, event) in events.iter().enumerate() {
+        words += words_in(event);
         match event {
             Event::Start(_) => {
                 if depth == 0 {
-                    start = range.start;
+                    (start, words) = (i, 0);
                 }
                 depth += 1;
             }
@@ -188,20 +182,139 @@ fn top_level_blocks(markdown: &str) -> Vec<Block> {
                 if depth == 0 {
                     blocks.push(Block {
                         start,
-                        end: range.end,
+                        end: i + 1,
+                        words,
                         heading: matches!(end, TagEnd::Heading(_)),
+                        paragraph: matches!(end, TagEnd::Paragraph),
                     });
                 }
             }
-            Event::Rule if depth == 0 => blocks.push(Block {
-                start: range.start,
-                end: range.end,
-                heading: false,
-            }),
+            _ if depth == 0 => {
+                blocks.push(Block {
+                    start: i,
+                    end: i + 1,
+                    words: words_in(event),
+                    heading: false,
+                    paragraph: false,
+                });
+                words = 0;
+            }
             _ => {}
         }
     }
     blocks
+}
+
+/// The opening of a body that a reader without access sees: whole blocks
+/// while they fit in `cap` words; then, inside the paragraph that does not
+/// fit, as many whole sentences as fit (or, when the preview would
+/// otherwise be empty, as many words as fit, ending in an ellipsis). Never
+/// ends on a heading; empty when nothing fits.
+fn preview_events<'a>(events: &[Event<'a>], cap: usize) -> Vec<Event<'a>> {
+    let mut taken: Vec<&Block> = Vec::new();
+    let mut out = Vec::new();
+    let mut words = 0;
+    let blocks = top_level_blocks(events);
+    for block in &blocks {
+        if words + block.words <= cap {
+            words += block.words;
+            taken.push(block);
+            continue;
+        }
+        if block.paragraph {
+            let room = cap - words;
+            let without_headings = taken.iter().all(|b| b.heading);
+            if let Some(cut) =
+                cut_paragraph(&events[block.start..block.end], room, without_headings)
+            {
+                for b in &taken {
+                    out.extend_from_slice(&events[b.start..b.end]);
+                }
+                out.extend(cut);
+                return out;
+            }
+        }
+        break;
+    }
+    while taken.last().is_some_and(|b| b.heading) {
+        taken.pop();
+    }
+    for b in &taken {
+        out.extend_from_slice(&events[b.start..b.end]);
+    }
+    out
+}
+
+/// The start of one paragraph's events holding at most `room` words, cut
+/// after the last sentence that fits, with every tag still open closed.
+/// `None` when no sentence fits, unless `by_words` allows cutting between
+/// words (with an ellipsis) instead.
+fn cut_paragraph<'a>(events: &[Event<'a>], room: usize, by_words: bool) -> Option<Vec<Event<'a>>> {
+    // Each candidate: (event index, bytes of its text kept, words so far).
+    let mut best: Option<(usize, usize, usize)> = None;
+    let mut by_word: Option<(usize, usize)> = None;
+    let mut words = 0;
+    for (i, event) in events.iter().enumerate() {
+        let Event::Text(text) = event else {
+            words += words_in(event);
+            continue;
+        };
+        let mut in_word = false;
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        for (k, &(at, c)) in chars.iter().enumerate() {
+            if c.is_whitespace() {
+                in_word = false;
+                continue;
+            }
+            if !in_word {
+                in_word = true;
+                words += 1;
+                if words > room {
+                    break;
+                }
+            }
+            let next = chars.get(k + 1).map(|&(_, n)| n);
+            let word_ends = next.is_none_or(char::is_whitespace);
+            if word_ends {
+                let end = at + c.len_utf8();
+                by_word = Some((i, end));
+                let closing =
+                    text[..end].trim_end_matches(['"', '\'', ')', '\u{201d}', '\u{2019}']);
+                if closing.ends_with(['.', '!', '?']) {
+                    best = Some((i, end, words));
+                }
+            }
+        }
+        if words > room {
+            break;
+        }
+    }
+    let (index, keep, ellipsis) = match (best, by_word) {
+        (Some((i, end, _)), _) => (i, end, false),
+        (None, Some((i, end))) if by_words && room > 0 => (i, end, true),
+        _ => return None,
+    };
+    let mut out: Vec<Event<'a>> = Vec::new();
+    let mut open: Vec<TagEnd> = Vec::new();
+    for event in &events[..index] {
+        match event {
+            Event::Start(tag) => open.push(tag.to_end()),
+            Event::End(_) => {
+                open.pop();
+            }
+            _ => {}
+        }
+        out.push(event.clone());
+    }
+    if let Event::Text(text) = &events[index] {
+        let mut kept = text[..keep].to_owned();
+        if ellipsis {
+            kept.push('\u{2026}');
+        }
+        out.push(Event::Text(kept.into()));
+    }
+    out.extend(open.into_iter().rev().map(Event::End));
+    Some(out)
 }
 
 #[cfg(test)]
@@ -277,12 +390,16 @@ mod tests {
         assert!(body.html.contains("href=\"mailto:desk@example.com\""));
     }
 
+    fn share(body: &RenderedBody) -> usize {
+        body.preview_text.split_whitespace().count() * 100 / body.word_count.max(1)
+    }
+
     #[test]
-    fn the_preview_stops_at_a_block_boundary_once_it_has_enough_words() {
+    fn the_preview_takes_whole_blocks_within_its_share() {
         let md = format!(
             "{}\n\n{}\n\n## Later\n\n{}\n\n{}",
-            paragraph(40, "alpha"),
-            paragraph(40, "beta"),
+            paragraph(15, "alpha"),
+            paragraph(15, "beta"),
             paragraph(40, "gamma"),
             paragraph(40, "delta")
         );
@@ -290,31 +407,82 @@ mod tests {
         assert!(body.preview_text.contains("alpha") && body.preview_text.contains("beta"));
         assert!(!body.preview_text.contains("Later") && !body.preview_text.contains("gamma"));
         assert!(body.html.starts_with(&body.preview_html));
+        assert!(share(&body) <= PREVIEW_SHARE_PERCENT);
+    }
+
+    #[test]
+    fn a_long_first_paragraph_is_cut_at_a_sentence() {
+        let sentence = "The ice came early and the cranes stood still all week.";
+        let long = [sentence; 20].join(" ");
+        let body = render(&format!("{long}\n\n{}", paragraph(10, "after")));
+        assert!(!body.preview_text.is_empty());
+        assert!(
+            body.preview_text.ends_with("week."),
+            "{}",
+            body.preview_text
+        );
+        assert!(share(&body) <= PREVIEW_SHARE_PERCENT, "{}", share(&body));
+        assert!(
+            share(&body) >= PREVIEW_SHARE_PERCENT - 12,
+            "{}",
+            share(&body)
+        );
+        assert!(!body.preview_text.contains("after"));
+        assert!(body.preview_html.starts_with("<p>") && body.preview_html.ends_with("</p>\n"));
+    }
+
+    #[test]
+    fn a_cut_inside_markup_closes_what_it_opened() {
+        let sentence = "One sentence about the **port and its** crews.";
+        let long = format!("*{}*", [sentence; 12].join(" "));
+        let body = render(&format!("{long}\n\n{}", paragraph(5, "tail")));
+        assert!(
+            body.preview_html.starts_with("<p><em>"),
+            "{}",
+            body.preview_html
+        );
+        assert!(
+            body.preview_html.ends_with("</em></p>\n"),
+            "{}",
+            body.preview_html
+        );
+        assert!(share(&body) <= PREVIEW_SHARE_PERCENT);
+    }
+
+    #[test]
+    fn without_any_sentence_end_the_opening_is_cut_between_words() {
+        let body = render(&paragraph(100, "word"));
+        assert_eq!(
+            body.preview_text,
+            format!("{}\u{2026}", paragraph(30, "word"))
+        );
     }
 
     #[test]
     fn the_preview_never_ends_on_a_heading() {
         let md = format!(
             "## Intro\n\n{}\n\n## Next\n\n{}",
-            paragraph(70, "one"),
+            paragraph(20, "one"),
             paragraph(70, "two")
         );
         let body = render(&md);
         assert_eq!(
             body.preview_text,
-            format!("Intro\n\n{}", paragraph(70, "one"))
+            format!("Intro\n\n{}", paragraph(20, "one"))
         );
     }
 
     #[test]
     fn the_preview_is_never_the_whole_body() {
-        let two = render(&format!("{}\n\n{}", paragraph(10, "a"), paragraph(10, "b")));
-        assert_eq!(two.preview_text, paragraph(10, "a"));
-        let one = render(&paragraph(500, "only"));
-        assert_eq!(one.preview_text, "");
-        assert_eq!(one.preview_html, "");
-        let heading_then_one = render(&format!("## Title\n\n{}", paragraph(100, "x")));
-        assert_eq!(heading_then_one.preview_text, "");
+        for md in [
+            format!("{}\n\n{}", paragraph(10, "a"), paragraph(10, "b")),
+            paragraph(3, "x"),
+            "Short.".to_owned(),
+        ] {
+            let body = render(&md);
+            assert!(body.preview_text.len() < body.text.len(), "{md}");
+            assert!(share(&body) <= PREVIEW_SHARE_PERCENT, "{md}");
+        }
     }
 
     #[test]

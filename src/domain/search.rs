@@ -14,8 +14,11 @@
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
-/// Most clauses accepted in one query.
-pub const MAX_CLAUSES: usize = 12;
+/// Most clauses accepted in one query: each is another index lookup.
+pub const MAX_CLAUSES: usize = 8;
+/// Fewest characters before a `*`: shorter prefixes match so many words
+/// that one query merges a large part of the index.
+pub const MIN_PREFIX_CHARS: usize = 3;
 
 /// One part of a query.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,8 +48,11 @@ pub enum QueryError {
     #[error("is longer than 200 characters")]
     TooLong,
     /// More than [`MAX_CLAUSES`] words, phrases and exclusions.
-    #[error("has more than 12 words, phrases and exclusions")]
+    #[error("has more than 8 words, phrases and exclusions")]
     TooManyClauses,
+    /// A prefix shorter than [`MIN_PREFIX_CHARS`].
+    #[error("has a prefix shorter than 3 characters before `*`")]
+    ShortPrefix,
     /// A `"` without its closing partner.
     #[error("has a quote that is not closed")]
     UnclosedQuote,
@@ -113,6 +119,13 @@ impl SearchQuery {
                 let ends_in_word = raw.chars().last().is_some_and(char::is_alphanumeric);
                 if prefix && !ends_in_word {
                     return Err(QueryError::MisplacedStar);
+                }
+                if prefix
+                    && words
+                        .last()
+                        .is_some_and(|w| w.chars().count() < MIN_PREFIX_CHARS)
+                {
+                    return Err(QueryError::ShortPrefix);
                 }
                 clauses.push(Clause {
                     negated,
@@ -335,9 +348,18 @@ mod tests {
             Err(QueryError::TooLong)
         );
         assert_eq!(
-            SearchQuery::parse(&"word ".repeat(13)),
+            SearchQuery::parse(&"word ".repeat(9)),
             Err(QueryError::TooManyClauses)
         );
+        assert!(SearchQuery::parse(&"word ".repeat(8)).is_ok());
+        for short in ["a*", "ab*", "port a*", "\"x\"-y*"] {
+            assert_eq!(
+                SearchQuery::parse(short),
+                Err(QueryError::ShortPrefix),
+                "{short}"
+            );
+        }
+        assert!(SearchQuery::parse("hyd*").is_ok());
     }
 
     #[test]

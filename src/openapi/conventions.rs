@@ -70,14 +70,12 @@ pub fn declare_security(doc: &mut OpenApiDoc) {
     }
 }
 
-/// Every `/api/v1` operation can meet the request limits: 429 when a client
-/// is over its allowance, 401 when an `X-API-Key` is unknown or revoked.
-/// Operations that document their own 401 or 429 keep them.
+/// Every operation, operational ones included, can meet the request
+/// limits: 429 when a client is over its allowance, 401 when an `X-API-Key`
+/// is unknown or revoked. Operations that document their own 401 or 429
+/// keep them.
 pub fn add_limit_responses(doc: &mut OpenApiDoc) {
-    for (path, operation) in operations(doc) {
-        if !path.starts_with("/api/v1/") {
-            continue;
-        }
+    for (_, operation) in operations(doc) {
         refer_unless_documented(
             operation,
             [("401", "InvalidApiKey"), ("429", "TooManyRequests")],
@@ -147,14 +145,13 @@ fn add_common_headers(response: &mut Response, counted: bool) {
     }
 }
 
-/// CORS and rate-limit headers are added by middleware to every answer of
-/// `/api/v1` (CORS everywhere); document them on each response.
+/// CORS and rate-limit headers are added by middleware to every answer
+/// (every path is counted); document them on each response.
 pub fn add_common_headers_everywhere(doc: &mut OpenApiDoc) {
-    for (path, operation) in operations(doc) {
-        let api = path.starts_with("/api/v1/");
+    for (_, operation) in operations(doc) {
         for (status, response) in operation.responses.responses.iter_mut() {
             if let RefOr::T(response) = response {
-                let counted = api && (status.starts_with('2') || status.starts_with('4'));
+                let counted = status.starts_with('2') || status.starts_with('4');
                 add_common_headers(response, counted);
             }
         }
@@ -275,8 +272,7 @@ mod tests {
             }
             assert!(headers.get("Access-Control-Allow-Origin").is_some(), "{at}");
             let status = at.rsplit(' ').next().unwrap_or_default();
-            let counted =
-                at.contains(" /api/v1/") && (status.starts_with('2') || status.starts_with('4'));
+            let counted = status.starts_with('2') || status.starts_with('4');
             if counted {
                 assert!(headers.get("RateLimit").is_some(), "{at}");
                 assert!(headers.get("RateLimit-Policy").is_some(), "{at}");

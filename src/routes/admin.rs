@@ -1,6 +1,6 @@
 //! `/admin`: accounts and the audit trail (role `admin`).
 
-use crate::routes::Json;
+use crate::routes::{Body, body_or_problem};
 use actix_web::{HttpRequest, HttpResponse, get, patch, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -136,15 +136,18 @@ pub async fn update_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     admin: AuthUser,
-    body: Json<UpdateUserRequest>,
+    body: Body<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     admin.require(Role::Admin)?;
+    let body = match body_or_problem(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(*problem),
+    };
     let id: i64 = req
         .match_info()
         .get("id")
         .and_then(|id| id.parse().ok())
         .ok_or(ApiError::NotFound("user"))?;
-    let body = body.into_inner();
     let demotes_self = body.role.is_some_and(|r| r != Role::Admin) || body.disabled == Some(true);
     if id == admin.id && demotes_self {
         return Err(ApiError::Conflict(
@@ -158,6 +161,7 @@ pub async fn update_user(
         .run(move |conn| {
             crate::db::transaction(conn, |conn| {
                 users::find(conn, id)?.ok_or(ApiError::NotFound("user"))?;
+                users::lock_sessions(conn, id)?;
                 if let Some(role) = body.role {
                     users::set_role(conn, id, role, now)?;
                 }

@@ -1,6 +1,6 @@
 //! `/admin/api-keys`: keys for third parties (role `admin`).
 
-use crate::routes::Json;
+use crate::routes::{Body, body_or_problem};
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -79,10 +79,13 @@ fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResp
 pub async fn create_api_key(
     state: web::Data<AppState>,
     admin: AuthUser,
-    body: Json<CreateApiKeyRequest>,
+    body: Body<CreateApiKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     admin.require(Role::Admin)?;
-    let body = body.into_inner();
+    let body = match body_or_problem(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(*problem),
+    };
     let name = body.name.trim().to_owned();
     let mut errors = Vec::new();
     if name.is_empty() || name.chars().count() > 100 {

@@ -14,8 +14,9 @@ use super::{
 };
 use crate::app::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser, meter_token};
+use crate::client::ClientAddr;
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey, Shelf};
-use crate::db::search::{self, SearchOrder};
+use crate::db::search::{self, SearchOrder, SearchScope};
 use crate::db::{DbConnection, meter, plans, readership, subscriptions};
 use crate::domain::account::Role;
 use crate::domain::article::AccessLevel;
@@ -141,7 +142,7 @@ impl ArticleListParams {
         ] {
             if value
                 .as_ref()
-                .is_some_and(|v| v.is_empty() || v.len() > MAX_SLUG_LEN)
+                .is_some_and(|v| v.is_empty() || v.chars().count() > MAX_SLUG_LEN)
             {
                 errors.push(ApiError::field(
                     field,
@@ -294,7 +295,13 @@ pub async fn list_articles(
     let (filter, cursor, limit) = params.into_filter()?;
     let now = state.clock.now();
     if let Some(query) = search {
-        return search_articles(&state, &req, query, filter, cursor, by_date, limit, now).await;
+        let scope = search_scope(&state, &req, reader.0.as_ref(), now).await?;
+        let page = Page {
+            cursor,
+            by_date,
+            limit,
+        };
+        return search_articles(&state, &req, query, filter, scope, page, now).await;
     }
     let after = match cursor {
         None => None,
@@ -357,16 +364,63 @@ pub async fn list_articles(
     Ok(response)
 }
 
-/// One page of search results, ranked or newest first.
-#[allow(clippy::too_many_arguments)]
+/// What a search may match for this reader: everything for those who read
+/// every article whole (staff, `content:full` keys, subscribers), only what
+/// everyone may read for the rest.
+async fn search_scope(
+    state: &AppState,
+    req: &HttpRequest,
+    reader: Option<&AuthUser>,
+    now: NaiveDateTime,
+) -> Result<SearchScope, ApiError> {
+    if req
+        .extensions()
+        .get::<ApiClient>()
+        .is_some_and(|client| client.full_licence)
+    {
+        return Ok(SearchScope::Everything);
+    }
+    let Some(user) = reader else {
+        return Ok(SearchScope::Visible);
+    };
+    if user.role.includes(Role::Editor) {
+        return Ok(SearchScope::Everything);
+    }
+    let (id, grace) = (user.id, state.config.past_due_grace());
+    let subscribed = state
+        .db
+        .run(move |conn| {
+            Ok(subscriptions::latest_terms(conn, id)?
+                .is_some_and(|terms| terms.gives_access_at(now, grace)))
+        })
+        .await?;
+    Ok(if subscribed {
+        SearchScope::Everything
+    } else {
+        SearchScope::Visible
+    })
+}
+
+/// Where a page of results starts and how long it is.
+struct Page {
+    cursor: Option<Cursor>,
+    by_date: bool,
+    limit: i64,
+}
+
+/// One page of search results, ranked or newest first. Results that may
+/// include hidden text (scope `Everything`) depend on who asks: `private`.
 async fn search_articles(
     state: &AppState,
     req: &HttpRequest,
     query: SearchQuery,
     filter: ArticleFilter,
-    cursor: Option<Cursor>,
-    by_date: bool,
-    limit: i64,
+    scope: SearchScope,
+    Page {
+        cursor,
+        by_date,
+        limit,
+    }: Page,
     now: NaiveDateTime,
 ) -> Result<HttpResponse, ApiError> {
     let order = match (by_date, cursor) {
@@ -386,7 +440,15 @@ async fn search_articles(
     let shared = query.clone();
     let page = state
         .db
-        .run(move |conn| Ok(search::search(conn, &shared, &filter, order, limit, now)?))
+        .run(move |conn| {
+            search::search(conn, &shared, &filter, scope, order, limit, now).map_err(|e| {
+                if search::is_timeout(&e) {
+                    ApiError::SearchTimeout
+                } else {
+                    e.into()
+                }
+            })
+        })
         .await?;
     let next_cursor = match order {
         _ if !page.more => None,
@@ -428,7 +490,20 @@ async fn search_articles(
             next_cursor: next_cursor.clone(),
         },
     };
-    public_list(req, &list, next_cursor.as_deref())
+    let mut response = public_list(req, &list, next_cursor.as_deref())?;
+    if scope == SearchScope::Everything {
+        let headers = response.headers_mut();
+        headers.remove(crate::surrogate::SURROGATE_KEY.clone());
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("private, no-cache"),
+        );
+        headers.insert(
+            header::VARY,
+            header::HeaderValue::from_static("Authorization, X-API-Key"),
+        );
+    }
+    Ok(response)
 }
 
 /// Get one article
@@ -500,9 +575,17 @@ pub async fn get_article(
             .insert_header((header::CACHE_CONTROL, "private, no-store"))
             .json(article));
     }
-    let meter = MeterIdentity::of(&state, &req, reader.0.as_ref())?;
+    let mut meter = MeterIdentity::of(&state, &req, reader.0.as_ref())?;
     let (mut kind, key, user_id, fresh) =
         (meter.reader, meter.key.clone(), meter.user_id, meter.fresh);
+    let address = ClientAddr::of(&req).key();
+    let shared = state.meter_keys.shared_id(&address);
+    let shared_id = shared.clone();
+    let starts_allowed = i64::from(state.config.anonymous_meters_per_address);
+    let viewer = match kind {
+        Reader::Anonymous => format!("addr:{address}"),
+        _ => key.clone(),
+    };
     let grace = state.config.past_due_grace();
     let limit = i64::from(match kind {
         Reader::Anonymous => state.config.free_articles_anonymous,
@@ -534,22 +617,28 @@ pub async fn get_article(
                         reader: kind,
                         key: &key,
                         fresh,
+                        address: &address,
+                        shared: &shared_id,
+                        starts_allowed,
                     };
-                    let (access, view) =
+                    let (access, view, moved) =
                         read_through_meter(conn, level, article.0.summary.id, whose, limit, now)?;
                     let offer = if access.full {
                         None
                     } else {
                         Some(plans::list(conn, false)?)
                     };
-                    Ok((article, access, view, offer))
+                    Ok((article, access, view, offer, moved))
                 }
                 None => Err(article_db::find_redirect(conn, &wanted, now)?),
             })
         })
         .await?;
     match found {
-        Ok((loaded, access, view, offer)) => {
+        Ok((loaded, access, view, offer, moved)) => {
+            if moved {
+                meter.token_to_return = Some(state.meter_keys.token_for(&shared));
+            }
             if !from_memory && !ttl.is_zero() {
                 state
                     .cache
@@ -557,7 +646,7 @@ pub async fn get_article(
             }
             let (row, card) = Arc::unwrap_or_clone(loaded);
             let article_id = row.summary.id;
-            state.views.record(article_id, now);
+            state.views.record(article_id, &viewer, now);
             let mut article = Article::new(row, card, access, view);
             let partner = matches!(kind, Reader::Partner { .. });
             article.paywall = offer.filter(|_| !partner).map(|plans| {
@@ -691,11 +780,23 @@ struct Whose<'a> {
     key: &'a str,
     /// Minted for this request: nothing read yet.
     fresh: bool,
+    /// The client address's key, which anonymous meters are started from.
+    address: &'a str,
+    /// The id of the meter the address's readers share once it has started
+    /// more than `starts_allowed` meters this month.
+    shared: &'a str,
+    starts_allowed: i64,
 }
 
 /// Applies the paywall to one read: decides, and counts the read on the
 /// meter when it is a new metered article within the allowance. The count is
 /// atomic, so a race lost at the limit turns into a preview.
+///
+/// An anonymous meter that has read nothing yet is a new meter, whoever
+/// minted its token and when: its first counted read counts as a meter
+/// started by the client's address. Past `starts_allowed` this month, the
+/// read goes through the address's shared meter instead, and the third
+/// value is true: the reader must be handed that meter's token.
 fn read_through_meter(
     conn: &mut DbConnection,
     level: AccessLevel,
@@ -703,8 +804,17 @@ fn read_through_meter(
     whose: Whose<'_>,
     limit: i64,
     now: NaiveDateTime,
-) -> Result<(Access, Option<MeterView>), ApiError> {
-    let Whose { reader, key, fresh } = whose;
+) -> Result<(Access, Option<MeterView>, bool), ApiError> {
+    let Whose {
+        reader,
+        key,
+        fresh,
+        address,
+        shared,
+        starts_allowed,
+    } = whose;
+    let shared_key = format!("anon:{shared}");
+    let (mut key, mut fresh, mut moved) = (key, fresh, false);
     let limit_u32 = u32::try_from(limit).unwrap_or(u32::MAX);
     // Free articles are the same for everyone: no meter to show or count.
     if !paywall::is_metered(reader) || level == AccessLevel::Free {
@@ -713,7 +823,7 @@ fn read_through_meter(
             used: 0,
             already_read: false,
         };
-        return Ok((paywall::decide(level, reader, nothing).access, None));
+        return Ok((paywall::decide(level, reader, nothing).access, None, false));
     }
     let month = paywall::month_of(now);
     // Only a metered article needs to know whether it was read before; for
@@ -732,6 +842,26 @@ fn read_through_meter(
         already_read,
     };
     let mut decision = paywall::decide(level, reader, state);
+    if decision.count_it
+        && reader == Reader::Anonymous
+        && used == 0
+        && key != shared_key
+        && meter::count_start(conn, address, &month)? > starts_allowed
+    {
+        key = &shared_key;
+        (fresh, moved) = (false, true);
+        let (shared_used, already_read) = meter::state(conn, key, &month, article_id)?;
+        used = shared_used;
+        decision = paywall::decide(
+            level,
+            reader,
+            MeterState {
+                used: u32::try_from(used).unwrap_or(u32::MAX),
+                already_read,
+                ..state
+            },
+        );
+    }
     if decision.count_it && fresh {
         meter::count_first_read(conn, key, &month, article_id, now)?;
         used = 1;
@@ -742,6 +872,7 @@ fn read_through_meter(
         } else {
             let spent = MeterState {
                 used: limit_u32,
+                already_read: false,
                 ..state
             };
             decision = paywall::decide(level, reader, spent);
@@ -749,5 +880,5 @@ fn read_through_meter(
         }
     }
     let view = MeterView::new(limit, used, paywall::resets_at(now));
-    Ok((decision.access, Some(view)))
+    Ok((decision.access, Some(view), moved))
 }

@@ -10,11 +10,13 @@ use crate::app::AppState;
 use crate::auth::{AuthUser, password, tokens};
 use crate::db::refresh_tokens::{self, NewRefreshToken};
 use crate::db::users::{self, NewUser, User};
-use crate::db::{DbConnection, login_failures, meter};
+use crate::db::{DbConnection, api_keys, login_failures, meter};
 use crate::domain::account::{
-    ACCOUNT_THROTTLE, CLIENT_THROTTLE, Email, Role, Throttle, check_password, display_name,
+    ACCOUNT_FROM_CLIENT_THROTTLE, ACCOUNT_THROTTLE, CLIENT_THROTTLE, Email, Role, Throttle,
+    check_password, display_name,
 };
 use crate::domain::paywall;
+use crate::domain::readership::hour_of;
 use crate::error::{ApiError, FieldError};
 use crate::openapi::{
     BadRequest, Conflict, InvalidCredentials, InvalidToken, PayloadTooLarge, TooManyRequests,
@@ -140,18 +142,44 @@ async fn on_hashing_threads<T: Send + 'static>(
             }
             std::sync::Mutex::new(sender)
         });
+    // Bounded: past this many hashes waiting or running, a request is
+    // refused at once (503, Retry-After) instead of joining a queue that one
+    // client could make minutes long for everyone signing in.
+    static WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    let most = cores * MAX_HASHES_WAITING_PER_CORE;
+    let ordering = std::sync::atomic::Ordering::SeqCst;
+    if WAITING.fetch_add(1, ordering) >= most {
+        WAITING.fetch_sub(1, ordering);
+        return Err(ApiError::Overloaded);
+    }
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            WAITING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let leave = Leave;
     let (reply, answer) = tokio::sync::oneshot::channel();
     QUEUE
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .send(Box::new(move || {
             let _ = reply.send(work());
+            drop(leave);
         }))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     answer
         .await
         .map_err(|e| ApiError::Internal(format!("password hashing stopped: {e}")))
 }
+
+/// Password hashes that may wait or run at once, per core (each takes tens
+/// of milliseconds of one core).
+const MAX_HASHES_WAITING_PER_CORE: usize = 8;
+
+/// Accounts one client address may register per hour.
+const REGISTRATIONS_PER_CLIENT: i32 = 10;
 
 /// Stores a new refresh token in `family`; returns the token.
 fn store_refresh_token(
@@ -197,13 +225,15 @@ fn session(
 
 /// Starts a new login session (a new refresh-token family) for `user`. An
 /// anonymous meter token sent with the request joins the account's meter,
-/// so signing in never grants more free articles.
+/// up to the account's allowance, so signing in never grants more free
+/// articles.
 async fn new_session(state: &AppState, req: &HttpRequest, user: User) -> Result<Session, ApiError> {
     let family = uuid::Uuid::new_v4().to_string();
     let now = state.clock.now();
     let ttl = state.config.refresh_token_ttl;
     let anonymous = presented_meter_token(req)?.and_then(|token| state.meter_keys.verify(token));
     let (user_id, family_for_db) = (user.id, family.clone());
+    let allowance = i64::from(state.config.free_articles);
     let refresh_token = state
         .db
         .run(move |conn| {
@@ -214,6 +244,7 @@ async fn new_session(state: &AppState, req: &HttpRequest, user: User) -> Result<
                     &format!("anon:{id}"),
                     &format!("user:{user_id}"),
                     &month,
+                    allowance,
                 )?;
             }
             store_refresh_token(conn, user_id, &family_for_db, now, ttl)
@@ -227,10 +258,18 @@ fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResp
     response
 }
 
+fn email_taken() -> ApiError {
+    ApiError::Conflict(
+        "email_taken",
+        "An account with this email already exists; log in instead.".into(),
+    )
+}
+
 /// Register
 ///
 /// Creates a reader account and signs it in. The email is trimmed and
-/// lower-cased; one email, one account.
+/// lower-cased; one email, one account. One client address may register
+/// ten accounts an hour (then 429 with `Retry-After`).
 #[utoipa::path(
     tag = "accounts",
     params(("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token: what it read this month joins the account's meter.", max_length = 100)),
@@ -241,6 +280,7 @@ fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResp
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 409, response = Conflict),
+        (status = 429, response = TooManyRequests),
         (status = 503, response = Unavailable),
     )
 )]
@@ -253,8 +293,25 @@ pub async fn register(
     let body = body.into_inner();
     presented_meter_token(&req)?;
     let (email, name) = validate_registration(&body)?;
-    let hash = hash_password(body.password).await?;
     let now = state.clock.now();
+    // Cheap checks first: the throttle, and an address already registered
+    // (the 409 says so anyway, so answering it before hashing leaks nothing).
+    let (client, hour, wanted) = (client_address(&req), hour_of(now), email.clone());
+    state
+        .db
+        .run(move |conn| {
+            let bucket = format!("register-client:{client}");
+            if api_keys::hit(conn, &bucket, hour)? > REGISTRATIONS_PER_CLIENT {
+                let wait = (hour + Duration::hours(1) - now).num_seconds().max(1);
+                return Err(ApiError::TooManyRequests(wait.unsigned_abs()));
+            }
+            if users::find_by_email(conn, wanted.as_str())?.is_some() {
+                return Err(email_taken());
+            }
+            Ok(())
+        })
+        .await?;
+    let hash = hash_password(body.password).await?;
     let user = state
         .db
         .run(move |conn| {
@@ -271,10 +328,7 @@ pub async fn register(
                 diesel::result::Error::DatabaseError(
                     diesel::result::DatabaseErrorKind::UniqueViolation,
                     _,
-                ) => ApiError::Conflict(
-                    "email_taken",
-                    "An account with this email already exists; log in instead.".into(),
-                ),
+                ) => email_taken(),
                 other => other.into(),
             })
         })
@@ -285,31 +339,60 @@ pub async fn register(
 
 /// The address failed logins are counted against.
 fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|addr| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    crate::client::ClientAddr::of(req).key()
 }
 
-/// Seconds to wait when either scope is throttled.
-fn throttled(
-    conn: &mut DbConnection,
-    scopes: &[(&str, Throttle)],
-    now: NaiveDateTime,
-) -> Result<Option<u64>, ApiError> {
-    let mut wait = None;
-    for (scope, throttle) in scopes {
-        let (failures, oldest) = login_failures::recent(conn, scope, now - throttle.window)?;
-        wait = wait.max(throttle.retry_after(failures, oldest, now));
+/// Checks `password` against `account`'s stored hash under the login
+/// throttle: failures for this account from this client address, from this
+/// address for any account, and for this account from everywhere are each
+/// limited. The attempt is reserved in every scope before the hash is
+/// checked (so a burst of guesses cannot all pass) and released when the
+/// password is right. `Ok(false)` is a wrong password; 429 when throttled.
+pub async fn throttled_check(
+    state: &AppState,
+    req: &HttpRequest,
+    account: &str,
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, ApiError> {
+    let client = client_address(req);
+    let scopes = [
+        (
+            format!("pair:{account}|{client}"),
+            ACCOUNT_FROM_CLIENT_THROTTLE,
+        ),
+        (format!("client:{client}"), CLIENT_THROTTLE),
+        (format!("email:{account}"), ACCOUNT_THROTTLE),
+    ];
+    let now = state.clock.now();
+    let reserved = state
+        .db
+        .run(move |conn| {
+            let limits: Vec<(&str, Throttle)> =
+                scopes.iter().map(|(s, t)| (s.as_str(), *t)).collect();
+            Ok(login_failures::reserve(conn, &limits, now)?)
+        })
+        .await?
+        .map_err(ApiError::TooManyRequests)?;
+    let matched = verify_password(password, stored).await?;
+    if matched {
+        state
+            .db
+            .run(move |conn| Ok(login_failures::release(conn, &reserved)?))
+            .await?;
     }
-    Ok(wait)
+    Ok(matched)
 }
 
 /// Log in
 ///
 /// Exchanges email and password for a session. A wrong password and an
-/// unknown email get the same 401. After 5 failures for one account, or 20
-/// from one client address, within 15 minutes, further attempts get 429 with
-/// `Retry-After` until the oldest failure leaves the window.
+/// unknown email get the same 401. After 5 failures for one account from
+/// one client address, 20 from one address for any accounts, or 100 for one
+/// account from all addresses, within 15 minutes, further attempts from
+/// there get 429 with `Retry-After` until the oldest failure leaves the
+/// window. So a guesser is stopped without locking out the account's owner,
+/// who signs in from another address.
 #[utoipa::path(
     tag = "accounts",
     params(("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token: what it read this month joins the account's meter.", max_length = 100)),
@@ -334,36 +417,13 @@ pub async fn login(
     let body = body.into_inner();
     presented_meter_token(&req)?;
     let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;
-    let account_scope = format!("email:{}", email.as_str());
-    let client_scope = format!("client:{}", client_address(&req));
-    let now = state.clock.now();
-
-    let scopes = (account_scope.clone(), client_scope.clone());
+    let wanted = email.as_str().to_owned();
     let user = state
         .db
-        .run(move |conn| {
-            let limits = [
-                (scopes.0.as_str(), ACCOUNT_THROTTLE),
-                (scopes.1.as_str(), CLIENT_THROTTLE),
-            ];
-            if let Some(wait) = throttled(conn, &limits, now)? {
-                return Err(ApiError::TooManyRequests(wait));
-            }
-            Ok(users::find_by_email(conn, email.as_str())?)
-        })
+        .run(move |conn| Ok(users::find_by_email(conn, &wanted)?))
         .await?;
-
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    if !verify_password(body.password, stored).await? {
-        state
-            .db
-            .run(move |conn| {
-                login_failures::record(conn, &[&account_scope, &client_scope], now)?;
-                login_failures::prune(conn, &account_scope, now - ACCOUNT_THROTTLE.window)?;
-                login_failures::prune(conn, &client_scope, now - CLIENT_THROTTLE.window)?;
-                Ok(())
-            })
-            .await?;
+    if !throttled_check(&state, &req, email.as_str(), body.password, stored).await? {
         return Err(ApiError::InvalidCredentials);
     }
     let Some(user) = user else {
@@ -372,10 +432,6 @@ pub async fn login(
     if user.disabled {
         return Err(ApiError::AccountDisabled);
     }
-    state
-        .db
-        .run(move |conn| Ok(login_failures::clear(conn, &account_scope)?))
-        .await?;
     let session = new_session(&state, &req, user).await?;
     Ok(no_store(HttpResponse::Ok()).json(session))
 }
@@ -411,31 +467,43 @@ pub async fn refresh(
     let hash = tokens::hash(&body.refresh_token);
     let now = state.clock.now();
     let ttl = state.config.refresh_token_ttl;
+    // One transaction, under the user's session lock: a logout, logout
+    // everywhere, password change or reuse detection either finishes before
+    // this rotation (which then sees the revocation) or starts after it
+    // (and then revokes the token minted here too).
     let outcome = state
         .db
         .run(move |conn| {
-            let Some(stored) = refresh_tokens::find_by_hash(conn, &hash)? else {
+            let Some(found) = refresh_tokens::find_by_hash(conn, &hash)? else {
                 return Ok(Refreshed::Refused("unknown refresh token"));
             };
-            if stored.revoked_at.is_some() {
-                return Ok(Refreshed::Refused("revoked refresh token"));
-            }
-            if stored.used_at.is_some() || !refresh_tokens::mark_used(conn, stored.id, now)? {
-                refresh_tokens::revoke_family(conn, &stored.family, now)?;
-                return Ok(Refreshed::Refused(
-                    "reused refresh token: its login was revoked",
-                ));
-            }
-            if stored.expires_at <= now {
-                return Ok(Refreshed::Refused("expired refresh token"));
-            }
-            match users::find(conn, stored.user_id)? {
-                Some(user) if !user.disabled => {
-                    let token = store_refresh_token(conn, user.id, &stored.family, now, ttl)?;
-                    Ok(Refreshed::Rotated(user, stored.family, token))
+            crate::db::transaction(conn, |conn| {
+                users::lock_sessions(conn, found.user_id)?;
+                let Some(stored) = refresh_tokens::find_by_hash(conn, &hash)? else {
+                    return Ok(Refreshed::Refused("unknown refresh token"));
+                };
+                if stored.revoked_at.is_some()
+                    || refresh_tokens::family_revoked(conn, &stored.family)?
+                {
+                    return Ok(Refreshed::Refused("revoked refresh token"));
                 }
-                _ => Ok(Refreshed::Refused("the account is gone or disabled")),
-            }
+                if stored.used_at.is_some() || !refresh_tokens::mark_used(conn, stored.id, now)? {
+                    refresh_tokens::revoke_family(conn, &stored.family, now)?;
+                    return Ok(Refreshed::Refused(
+                        "reused refresh token: its login was revoked",
+                    ));
+                }
+                if stored.expires_at <= now {
+                    return Ok(Refreshed::Refused("expired refresh token"));
+                }
+                match users::find(conn, stored.user_id)? {
+                    Some(user) if !user.disabled => {
+                        let token = store_refresh_token(conn, user.id, &stored.family, now, ttl)?;
+                        Ok(Refreshed::Rotated(user, stored.family, token))
+                    }
+                    _ => Ok(Refreshed::Refused("the account is gone or disabled")),
+                }
+            })
         })
         .await?;
     match outcome {
@@ -479,7 +547,10 @@ pub async fn logout(
         .db
         .run(move |conn| {
             if let Some(stored) = refresh_tokens::find_by_hash(conn, &hash)? {
-                refresh_tokens::revoke_family(conn, &stored.family, now)?;
+                crate::db::transaction(conn, |conn| {
+                    users::lock_sessions(conn, stored.user_id)?;
+                    refresh_tokens::revoke_family(conn, &stored.family, now)
+                })?;
             }
             Ok(())
         })
@@ -489,8 +560,9 @@ pub async fn logout(
 
 /// Log out everywhere
 ///
-/// Ends every login of the signed-in user. Access tokens already issued
-/// expire on their own within their short lifetime.
+/// Ends every login of the signed-in user. Their access tokens stop working
+/// at once: every request with an access token checks that its login is
+/// still open.
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
@@ -508,7 +580,12 @@ pub async fn logout_all(
     let now = state.clock.now();
     state
         .db
-        .run(move |conn| Ok(refresh_tokens::revoke_user(conn, user.id, None, now)?))
+        .run(move |conn| {
+            Ok(crate::db::transaction(conn, |conn| {
+                users::lock_sessions(conn, user.id)?;
+                refresh_tokens::revoke_user(conn, user.id, None, now)
+            })?)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,7 @@
 //! Curating the catalogue: editors create, change and delete topics,
 //! authors and sources. Deleting one that articles still use is refused.
 
-use crate::routes::Json;
+use crate::routes::{Body, body_or_problem};
 use actix_web::{HttpResponse, delete, patch, post, web};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::{is_http_url, present};
 use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::cache::Purge;
 use crate::db::catalogue::{
     self, AuthorChanges, NewAuthor, NewSource, NewTopic, SourceChanges, TopicChanges,
 };
@@ -166,6 +167,7 @@ async fn remove(
     remover: Remover,
 ) -> Result<HttpResponse, ApiError> {
     let what = remover.what;
+    let purged = slug.clone();
     as_editor(state, user, move |conn, actor, now| {
         let id = (remover.find)(conn, &slug)?.ok_or(ApiError::NotFound(what))?;
         let used = (remover.usage)(conn, id)?;
@@ -188,7 +190,20 @@ async fn remove(
         Ok(())
     })
     .await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(changed(
+        HttpResponse::NoContent().finish(),
+        what,
+        Some(&purged),
+    ))
+}
+
+/// Marks a catalogue write for the caches: the `{what}s` lists, and the
+/// item (its page, and every article card that names it) when it existed.
+fn changed(mut response: HttpResponse, what: &str, slug: Option<&str>) -> HttpResponse {
+    let mut keys = vec![format!("{what}s")];
+    keys.extend(slug.map(|slug| format!("{what}-{slug}")));
+    Purge::attach(&mut response, keys);
+    response
 }
 
 /// Runs `work` for an editor in one transaction.
@@ -234,10 +249,13 @@ fn topic_view(conn: &mut DbConnection, slug: &str, now: NaiveDateTime) -> Result
 pub async fn create_topic(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: Json<TopicInput>,
+    body: Body<TopicInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
     user.require(Role::Editor)?;
+    let body = match body_or_problem(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(*problem),
+    };
     check(body.slug.as_deref(), body.name.as_deref(), true, |errors| {
         if body
             .description
@@ -273,7 +291,7 @@ pub async fn create_topic(
         topic_view(conn, &slug, now)
     })
     .await?;
-    Ok(HttpResponse::Created().json(topic))
+    Ok(changed(HttpResponse::Created().json(topic), "topic", None))
 }
 
 /// Update a topic
@@ -301,10 +319,15 @@ pub async fn update_topic(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: Json<TopicInput>,
+    body: Body<TopicInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (current, body) = (path.into_inner(), body.into_inner());
+    let current = path.into_inner();
+    let purged = current.clone();
     user.require(Role::Editor)?;
+    let body = match body_or_problem(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(*problem),
+    };
     body.slug.as_deref().map(refuse_route_name).transpose()?;
     check(
         body.slug.as_deref(),
@@ -344,7 +367,11 @@ pub async fn update_topic(
         topic_view(conn, &slug, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(topic))
+    Ok(changed(
+        HttpResponse::Ok().json(topic),
+        "topic",
+        Some(&purged),
+    ))
 }
 
 /// Delete a topic
@@ -439,10 +466,13 @@ fn check_author(body: &AuthorInput, creating: bool) -> Result<(), ApiError> {
 pub async fn create_author(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: Json<AuthorInput>,
+    body: Body<AuthorInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
     user.require(Role::Editor)?;
+    let body = match body_or_problem(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(*problem),
+    };
     check_author(&body, true)?;
     let author = as_editor(&state, &user, move |conn, actor, now| {
         let name = body.name.as_deref().unwrap_or_default().trim();
@@ -469,7 +499,11 @@ pub async fn create_author(
         author_view(conn, &slug, now)
     })
     .await?;
-    Ok(HttpResponse::Created().json(author))
+    Ok(changed(
+        HttpResponse::Created().json(author),
+        "author",
+        None,
+    ))
 }
 
 /// Update an author
@@ -497,10 +531,15 @@ pub async fn update_author(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: Json<AuthorInput>,
+    body: Body<AuthorInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (current, body) = (path.into_inner(), body.into_inner());
+    let current = path.into_inner();
+    let purged = current.clone();
     user.require(Role::Editor)?;
+    let body = match body_or_problem(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(*problem),
+    };
     check_author(&body, false)?;
     let author = as_editor(&state, &user, move |conn, actor, now| {
         let found = catalogue::find_author(conn, &current)?.ok_or(ApiError::NotFound("author"))?;
@@ -529,7 +568,11 @@ pub async fn update_author(
         author_view(conn, &slug, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(author))
+    Ok(changed(
+        HttpResponse::Ok().json(author),
+        "author",
+        Some(&purged),
+    ))
 }
 
 /// Delete an author
@@ -641,10 +684,13 @@ fn check_source(body: &SourceInput, creating: bool) -> Result<(), ApiError> {
 pub async fn create_source(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: Json<SourceInput>,
+    body: Body<SourceInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
     user.require(Role::Editor)?;
+    let body = match body_or_problem(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(*problem),
+    };
     check_source(&body, true)?;
     let source = as_editor(&state, &user, move |conn, actor, now| {
         let name = body.name.as_deref().unwrap_or_default().trim();
@@ -670,7 +716,11 @@ pub async fn create_source(
         source_view(conn, &slug, now)
     })
     .await?;
-    Ok(HttpResponse::Created().json(source))
+    Ok(changed(
+        HttpResponse::Created().json(source),
+        "source",
+        None,
+    ))
 }
 
 /// Update a source
@@ -698,10 +748,15 @@ pub async fn update_source(
     state: web::Data<AppState>,
     user: AuthUser,
     path: web::Path<String>,
-    body: Json<SourceInput>,
+    body: Body<SourceInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (current, body) = (path.into_inner(), body.into_inner());
+    let current = path.into_inner();
+    let purged = current.clone();
     user.require(Role::Editor)?;
+    let body = match body_or_problem(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(*problem),
+    };
     check_source(&body, false)?;
     let source = as_editor(&state, &user, move |conn, actor, now| {
         let found = catalogue::find_source(conn, &current)?.ok_or(ApiError::NotFound("source"))?;
@@ -726,7 +781,11 @@ pub async fn update_source(
         source_view(conn, &slug, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(source))
+    Ok(changed(
+        HttpResponse::Ok().json(source),
+        "source",
+        Some(&purged),
+    ))
 }
 
 /// Delete a source

@@ -54,7 +54,7 @@ async fn build(state: &AppState, req: &HttpRequest, params: FeedParams) -> Resul
     ] {
         if value
             .as_ref()
-            .is_some_and(|v| v.is_empty() || v.len() > MAX_SLUG_LEN)
+            .is_some_and(|v| v.is_empty() || v.chars().count() > MAX_SLUG_LEN)
         {
             errors.push(crate::error::FieldError::new(
                 field,
@@ -119,8 +119,9 @@ async fn build(state: &AppState, req: &HttpRequest, params: FeedParams) -> Resul
             Ok((page.cards, bodies))
         })
         .await?;
-    let info = req.connection_info().clone();
-    let base = format!("{}://{}", info.scheme(), info.host());
+    // Links come from configuration, never from Host or X-Forwarded-*:
+    // this answer is cached and shared with every reader.
+    let base = state.config.public_base_url.clone();
     let entries: Vec<FeedEntry> = cards
         .into_iter()
         .map(|card| {

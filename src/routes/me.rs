@@ -1,11 +1,11 @@
 //! `/me`: the signed-in user's own account.
 
 use crate::routes::Json;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::auth::{hash_password, verify_password};
+use super::auth::{hash_password, throttled_check};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{meter, refresh_tokens, users};
@@ -13,7 +13,7 @@ use crate::domain::account::{check_password, display_name};
 use crate::domain::paywall;
 use crate::error::ApiError;
 use crate::openapi::{
-    BadRequest, InvalidToken, PayloadTooLarge, Unavailable, UnsupportedMediaType,
+    BadRequest, InvalidToken, PayloadTooLarge, TooManyRequests, Unavailable, UnsupportedMediaType,
 };
 use crate::views::{MeterView, User};
 
@@ -113,8 +113,9 @@ pub async fn update_me(
 
 /// Change my password
 ///
-/// Needs the current password. Every other login of the account ends; this
-/// one stays signed in.
+/// Needs the current password, checked under the same throttle as logging
+/// in (429 with `Retry-After` after 5 wrong ones from one address in 15
+/// minutes). Every other login of the account ends; this one stays signed in.
 #[utoipa::path(
     tag = "accounts",
     security(("bearer" = [])),
@@ -125,19 +126,24 @@ pub async fn update_me(
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
         (status = 401, response = InvalidToken),
+        (status = 429, response = TooManyRequests),
         (status = 503, response = Unavailable),
     )
 )]
 #[post("/me/password")]
 pub async fn change_password(
     state: web::Data<AppState>,
+    req: HttpRequest,
     me: AuthUser,
     body: Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     check_password(&body.new_password).map_err(|m| ApiError::field("new_password", m))?;
     let stored = me.account.password_hash.clone();
-    if !verify_password(body.current_password, Some(stored)).await? {
+    // The same throttle as logging in: a stolen access token must not be
+    // a way to guess the password without limit.
+    let account = me.account.email.clone();
+    if !throttled_check(&state, &req, &account, body.current_password, Some(stored)).await? {
         return Err(ApiError::field(
             "current_password",
             "is not the password in use",
@@ -148,9 +154,11 @@ pub async fn change_password(
     state
         .db
         .run(move |conn| {
-            users::set_password_hash(conn, me.id, &hash, now)?;
-            refresh_tokens::revoke_user(conn, me.id, Some(&me.session), now)?;
-            Ok(())
+            Ok(crate::db::transaction(conn, |conn| {
+                users::lock_sessions(conn, me.id)?;
+                users::set_password_hash(conn, me.id, &hash, now)?;
+                refresh_tokens::revoke_user(conn, me.id, Some(&me.session), now)
+            })?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

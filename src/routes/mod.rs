@@ -314,6 +314,20 @@ fn whole_numbers_as_integers(value: &mut serde_json::Value) {
     }
 }
 
+/// A JSON body whose rejection waits for the handler: role-gated handlers
+/// check who asks first, so a reader's invalid body is a 403, not a 400 that
+/// tells them how to shape one.
+pub type Body<T> = Result<Json<T>, actix_web::Error>;
+
+/// The body of a [`Body`], or the problem its rejection answers with.
+pub fn body_or_problem<T>(body: Body<T>) -> Result<T, Box<HttpResponse>> {
+    body.map(Json::into_inner).map_err(|e| {
+        Box::new(actix_web::ResponseError::error_response(
+            e.as_response_error(),
+        ))
+    })
+}
+
 /// Query-string extractor whose errors are problems naming the bad parameter.
 pub struct Query<T>(pub T);
 

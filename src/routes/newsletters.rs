@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ITEM_FRESHNESS, Query, public_json};
 use crate::app::AppState;
 use crate::auth::tokens;
+use crate::client::ClientAddr;
 use crate::db::{DbConnection, api_keys, newsletters, outbox};
 use crate::domain::account::Email;
 use crate::domain::readership::hour_of;
@@ -117,11 +118,6 @@ fn new_token() -> Result<(String, String), ApiError> {
     tokens::generate().map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-fn base_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
-}
-
 /// List newsletters
 #[utoipa::path(
     tag = "newsletters",
@@ -205,10 +201,8 @@ pub async fn sign_up(
     let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;
     let email = email.as_str().to_owned();
     let slug = slug.into_inner();
-    let client = req
-        .peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
-    let base = base_url(&req);
+    let client = ClientAddr::of(&req).key();
+    let base = state.config.public_base_url.clone();
     let now = state.clock.now();
     let (token, hash) = new_token()?;
     let (_, unsubscribe_hash) = new_token()?;
@@ -296,12 +290,11 @@ fn slug_of(conn: &mut DbConnection, newsletter_id: i64) -> Result<String, ApiErr
 #[post("/newsletters/confirm")]
 pub async fn confirm(
     state: web::Data<AppState>,
-    req: HttpRequest,
     body: Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = token_hash(&body.token)?;
     let (unsubscribe_token, unsubscribe_hash) = new_token()?;
-    let base = base_url(&req);
+    let base = state.config.public_base_url.clone();
     let now = state.clock.now();
     let status = state
         .db

@@ -1,7 +1,8 @@
 //! The newsroom: editors create, edit, schedule, publish, unpublish, archive
 //! and delete articles. Every change is audited.
 
-use crate::routes::Json;
+use crate::cache::Purge;
+use crate::routes::{Body, body_or_problem};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -444,10 +445,19 @@ fn editor_response(
     mut response: actix_web::HttpResponseBuilder,
     article: &EditorArticle,
 ) -> HttpResponse {
-    response
+    let mut response = response
         .insert_header((header::ETAG, article.etag()))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .json(article)
+        .json(article);
+    Purge::attach(&mut response, article_keys(article.article.summary.id));
+    response
+}
+
+/// What an article write changes for the caches: the article wherever it
+/// is shown, and everything that lists or counts published articles (the
+/// write may publish, unpublish, move or reschedule it).
+fn article_keys(id: i64) -> [String; 2] {
+    ["articles".to_owned(), format!("article-{id}")]
 }
 
 /// Loads an article for the newsroom, or 404.
@@ -486,10 +496,14 @@ pub fn load_editor_view(
 pub async fn create_article(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: Json<CreateArticleRequest>,
+    body: Body<CreateArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
-    let req = UpdateArticleRequest::from(body.into_inner());
+    let body = match body_or_problem(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(*problem),
+    };
+    let req = UpdateArticleRequest::from(body);
     let errors = check_fields(&req, true);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -780,10 +794,13 @@ pub async fn update_article(
     req: HttpRequest,
     user: AuthUser,
     slug: web::Path<String>,
-    body: Json<UpdateArticleRequest>,
+    body: Body<UpdateArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
-    let body = body.into_inner();
+    let body = match body_or_problem(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(*problem),
+    };
     let errors = check_fields(&body, false);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -1018,7 +1035,7 @@ pub async fn delete_article(
     user.require(Role::Editor)?;
     let slug = slug.into_inner();
     let now = state.clock.now();
-    state
+    let id = state
         .db
         .run(move |conn| {
             crate::db::transaction(conn, |conn| {
@@ -1033,9 +1050,11 @@ pub async fn delete_article(
                     &json!({}),
                     now,
                 )?;
-                Ok(())
+                Ok(row.summary.id)
             })
         })
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let mut response = HttpResponse::NoContent().finish();
+    Purge::attach(&mut response, article_keys(id));
+    Ok(response)
 }

@@ -1,6 +1,6 @@
 //! `/plans`: what a subscription costs; admins manage the offer.
 
-use crate::routes::Json;
+use crate::routes::{Body, body_or_problem};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::{LIST_FRESHNESS, public_json};
 use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::cache::Purge;
 use crate::db::plans::{self, NewPlan, PlanChanges};
 use crate::db::{DbConnection, audit};
 use crate::domain::account::Role;
@@ -129,10 +130,13 @@ pub async fn list_plans(
 pub async fn create_plan(
     state: web::Data<AppState>,
     admin: AuthUser,
-    body: Json<CreatePlanRequest>,
+    body: Body<CreatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     admin.require(Role::Admin)?;
-    let body = body.into_inner();
+    let body = match body_or_problem(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(*problem),
+    };
     let mut errors = Vec::new();
     if !slug::is_valid(&body.code) || body.code.len() > 60 {
         errors.push(FieldError::new(
@@ -184,7 +188,9 @@ pub async fn create_plan(
             one_plan(conn, &body.code)
         })
         .await?;
-    Ok(HttpResponse::Created().json(plan))
+    let mut response = HttpResponse::Created().json(plan);
+    Purge::attach(&mut response, ["plans".to_owned()]);
+    Ok(response)
 }
 
 /// Change a plan
@@ -212,10 +218,14 @@ pub async fn update_plan(
     state: web::Data<AppState>,
     admin: AuthUser,
     path: web::Path<String>,
-    body: Json<UpdatePlanRequest>,
+    body: Body<UpdatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     admin.require(Role::Admin)?;
-    let (code, body) = (path.into_inner(), body.into_inner());
+    let body = match body_or_problem(body) {
+        Ok(body) => body,
+        Err(problem) => return Ok(*problem),
+    };
+    let (code, body) = (path.into_inner(), body);
     let mut errors = Vec::new();
     check_name(body.name.as_deref(), &mut errors);
     check_price(body.price_minor, &mut errors);
@@ -246,5 +256,7 @@ pub async fn update_plan(
             one_plan(conn, &code)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(plan))
+    let mut response = HttpResponse::Ok().json(plan);
+    Purge::attach(&mut response, ["plans".to_owned()]);
+    Ok(response)
 }

@@ -11,6 +11,7 @@ use crate::auth::webhook_signature;
 use crate::config::PaymentProvider;
 use crate::db::DbConnection;
 use crate::db::subscriptions as subs;
+use crate::domain::plan::check_payment;
 use crate::domain::subscription::Event;
 use crate::error::ApiError;
 use crate::openapi::{BadRequest, InvalidSignature, PayloadTooLarge, Unavailable};
@@ -79,7 +80,13 @@ pub struct PaymentEventData {
 async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+        let chunk = chunk.map_err(|e| {
+            if crate::error::is_body_timeout(&e) {
+                ApiError::BodyTimeout
+            } else {
+                ApiError::MalformedBody(e.to_string())
+            }
+        })?;
         if body.len() + chunk.len() > MAX_WEBHOOK_BODY {
             return Err(ApiError::PayloadTooLarge(MAX_WEBHOOK_BODY));
         }
@@ -132,9 +139,34 @@ fn process(
             format!("event type `{}` is not handled", event.event_type),
         ));
     };
-    let Some((row, _)) = subs::lock_by_public_id(conn, &event.data.subscription)? else {
+    let Some((row, plan)) = subs::lock_by_public_id(conn, &event.data.subscription)? else {
         return Ok(ignored(event, "no subscription has this id"));
     };
+    // A signature proves who sent the event, not that the money matches:
+    // a payment activates only the plan's price, in its currency, for one
+    // of its periods. Anything else is refused and recorded for review.
+    if let Event::PaymentSucceeded { start, end, .. } = change {
+        let paid = event.data.amount_minor.zip(event.data.currency.as_deref());
+        if let Err(mismatch) = check_payment(
+            plan.price_minor,
+            &plan.currency,
+            plan.billing_interval,
+            paid,
+            (start, end),
+        ) {
+            tracing::warn!(
+                event = %event.id,
+                subscription = %event.data.subscription,
+                %mismatch,
+                "payment refused: it does not match the plan"
+            );
+            return Ok(WebhookReceipt {
+                event_id: event.id.clone(),
+                outcome: "rejected",
+                detail: Some(format!("payment does not match the plan: {mismatch}")),
+            });
+        }
+    }
     if row.provider != PaymentProvider::Webhook.as_str() {
         return Ok(ignored(
             event,

@@ -51,7 +51,7 @@ impl TestApp {
             .await
     }
 
-    async fn refresh(&self, token: &str) -> TestResponse {
+    pub async fn refresh(&self, token: &str) -> TestResponse {
         self.post("/api/v1/auth/refresh", &json!({"refresh_token": token}))
             .await
     }

@@ -270,9 +270,87 @@ async fn anonymous_clients_are_limited_per_address() {
         200,
         "signed-in readers are not"
     );
+    // Nothing that fails to authenticate escapes the address's allowance.
+    for (path, headers) in [
+        ("/health/live", vec![]),
+        ("/metrics", vec![]),
+        ("/no/such/path", vec![]),
+        ("/api/v1/topics", vec![("authorization", "Bearer junk")]),
+        ("/api/v1/articles", vec![("authorization", "Bearer junk")]),
+        ("/api/v1/topics", vec![("x-api-key", "nd_not-a-real-key")]),
+    ] {
+        let response = app.get_with(path, &headers).await;
+        assert_eq!(response.status, 429, "{path} {headers:?}");
+    }
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_allowance() {
+    let app = TestApp::spawn_with(|config| {
+        config.rate_limit_anonymous_per_minute = 3;
+        config.trusted_proxies = newsdesk::client::TrustedProxies::new(
+            vec!["127.0.0.0/8".parse().unwrap()],
+            newsdesk::client::ForwardedHeader::XForwardedFor,
+        );
+    })
+    .await;
+    // A client that forges an entry gets its own address all the same.
+    let a = [("x-forwarded-for", "6.6.6.6, 192.0.2.1")];
+    for _ in 0..3 {
+        assert_eq!(app.get_with("/api/v1/topics", &a).await.status, 200);
+    }
+    app.get_with("/api/v1/topics", &a)
+        .await
+        .assert_problem(429, "too_many_requests");
+    let b = [("x-forwarded-for", "6.6.6.6, 192.0.2.2")];
+    assert_eq!(app.get_with("/api/v1/topics", &b).await.status, 200);
+}
+
+#[actix_web::test]
+async fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
+    let app = TestApp::spawn_with(|config| config.rate_limit_anonymous_per_minute = 3).await;
+    for n in 0..3 {
+        let forged = format!("192.0.2.{n}");
+        let headers = [
+            ("x-forwarded-for", forged.as_str()),
+            ("forwarded", "for=192.0.2.99"),
+        ];
+        assert_eq!(app.get_with("/api/v1/topics", &headers).await.status, 200);
+    }
+    let fresh = [("x-forwarded-for", "198.51.100.77")];
+    app.get_with("/api/v1/topics", &fresh)
+        .await
+        .assert_problem(429, "too_many_requests");
+}
+
+#[actix_web::test]
+async fn signed_in_readers_have_an_allowance_of_their_own() {
+    let app = TestApp::spawn_with(|config| {
+        config.rate_limit_anonymous_per_minute = 1_000;
+        config.rate_limit_user_per_minute = 3;
+    })
+    .await;
+    let reader = app.register("busy@example.com").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let auth = format!("Bearer {reader}");
+    for _ in 0..3 {
+        let ok = app
+            .get_with("/api/v1/articles", &[("authorization", &auth)])
+            .await;
+        assert_eq!(ok.status, 200);
+        assert_eq!(
+            ok.header("ratelimit-policy"),
+            Some("\"per-account\";q=3;w=60")
+        );
+    }
+    app.get_with("/api/v1/articles", &[("authorization", &auth)])
+        .await
+        .assert_problem(429, "too_many_requests");
     assert_eq!(
-        app.get("/health/live").await.status,
+        app.get("/api/v1/articles").await.status,
         200,
-        "operations are not"
+        "anonymous is another bucket"
     );
 }

@@ -42,14 +42,29 @@ async fn public_lists_come_from_memory_until_a_write() {
         .get_with("/api/v1/articles", &[("if-none-match", &etag)])
         .await;
     assert_eq!(revalidated.status, 304, "conditional requests too");
-    // Credentials bypass the cache.
+    // Valid credentials bypass the cache.
     let bearer = format!("Bearer {editor}");
     assert_eq!(
         slugs(&app, "/api/v1/articles", &[("authorization", &bearer)]).await,
         ["second", "first"]
     );
+    // Junk credentials do not: where a token is taken it is refused before
+    // any work, and where none is taken it is ignored.
+    let junk = app
+        .get_with("/api/v1/articles", &[("authorization", "Bearer junk")])
+        .await;
+    junk.assert_problem(401, "invalid_token");
+    assert_eq!(
+        slugs(&app, "/api/v1/topics", &[("authorization", "anything")]).await,
+        Vec::<String>::new()
+    );
 
-    // Any successful write through the API empties it.
+    // Writes that change no public output empty nothing: a logout with a
+    // junk token, a topic (which no cached article list shows).
+    let logout = app
+        .post("/api/v1/auth/logout", &json!({"refresh_token": "junk"}))
+        .await;
+    assert_eq!(logout.status, 204);
     let created = app
         .send_as(
             Method::POST,
@@ -59,6 +74,15 @@ async fn public_lists_come_from_memory_until_a_write() {
         )
         .await;
     assert_eq!(created.status, 201);
+    assert_eq!(slugs(&app, "/api/v1/articles", &[]).await, ["first"]);
+    let topics = app.get("/api/v1/topics").await.json();
+    assert_eq!(
+        topics["data"][0]["slug"], "energy",
+        "the topic list was purged"
+    );
+
+    // An article write purges the article lists.
+    edit(&app, &editor, "first", json!({"headline": "First, edited"})).await;
     assert_eq!(
         slugs(&app, "/api/v1/articles", &[]).await,
         ["second", "first"]
@@ -103,15 +127,27 @@ async fn cached_free_articles_still_count_as_views() {
     use diesel::prelude::*;
     use newsdesk::db::schema::article_views;
 
-    let app = cached_app(Duration::from_secs(60)).await;
+    let app = TestApp::spawn_with(|config| {
+        config.response_cache_ttl = Duration::from_secs(60);
+        config.trusted_proxies = newsdesk::client::TrustedProxies::new(
+            vec!["127.0.0.1".parse().unwrap()],
+            newsdesk::client::ForwardedHeader::XForwardedFor,
+        );
+    })
+    .await;
     let id = ArticleBuilder::new("free-one").insert(&app);
-    let first = app.get("/api/v1/articles/free-one").await;
+    let first = app
+        .get_from("/api/v1/articles/free-one", "192.0.2.10")
+        .await;
     assert!(first.header("cache-control").unwrap().starts_with("public"));
-    for _ in 0..3 {
+    for reader in ["192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.11"] {
         let again = app
             .get_with(
                 "/api/v1/articles/free-one",
-                &[("x-meter-token", "m1.whatever.x")],
+                &[
+                    ("x-meter-token", "m1.whatever.x"),
+                    ("x-forwarded-for", reader),
+                ],
             )
             .await;
         assert_eq!(again.status, 200);
@@ -125,7 +161,10 @@ async fn cached_free_articles_still_count_as_views() {
             .first(conn)
             .unwrap()
     });
-    assert_eq!(views, 4, "every read counts, cached or not");
+    assert_eq!(
+        views, 4,
+        "every reader counts, cached or not; a reader counts once an hour"
+    );
 }
 
 /// Edits `slug` through the API as `editor`, with the `If-Match` it needs.

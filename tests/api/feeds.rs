@@ -178,7 +178,7 @@ async fn every_feed_is_valid_and_paywall_safe() {
         let response = app.get(&path).await;
         assert_eq!(response.status, 200, "{kind}: {}", response.text());
         assert_eq!(response.header("content-type"), Some(content_type));
-        let self_url = format!("{}{path}", app.address);
+        let self_url = format!("{}{path}", app.state.config.public_base_url);
         let text = response.text();
         let titles = match kind {
             "rss" => check_rss(&text, &self_url),
@@ -249,6 +249,41 @@ async fn feeds_filter_and_answer_conditional_requests() {
     assert_eq!(empty.status, 200);
     check_rss(
         &empty.text(),
-        &format!("{}/api/v1/feeds/rss?topic=nothing-here", app.address),
+        &format!(
+            "{}/api/v1/feeds/rss?topic=nothing-here",
+            app.state.config.public_base_url
+        ),
     );
+}
+
+#[actix_web::test]
+async fn feed_links_come_from_configuration_not_from_the_request() {
+    let app = TestApp::spawn_with(|config| {
+        config.public_base_url = "https://api.newsdesk.example".into();
+        config.response_cache_ttl = std::time::Duration::from_secs(60);
+    })
+    .await;
+    ArticleBuilder::new("linked").insert(&app);
+    // A request that forges every header links can be taken from, first,
+    // so that its answer is the one kept in the shared cache.
+    let forged = app
+        .get_with(
+            "/api/v1/feeds/rss",
+            &[
+                ("host", "evil.example"),
+                ("x-forwarded-host", "evil.example"),
+                ("x-forwarded-proto", "http"),
+                ("forwarded", "host=evil.example;proto=http"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 200);
+    for response in [forged, app.get("/api/v1/feeds/rss").await] {
+        let text = response.text();
+        assert!(!text.contains("evil.example"), "{text}");
+        assert!(
+            text.contains("https://api.newsdesk.example/api/v1/articles/linked"),
+            "{text}"
+        );
+    }
 }

@@ -4,6 +4,7 @@
 
 #![expect(clippy::expect_used, reason = "test helpers fail loudly on purpose")]
 
+mod abuse;
 mod accounts;
 mod admin;
 mod api_keys;
@@ -15,6 +16,7 @@ mod catalogue;
 mod cdn;
 mod feeds;
 mod harness;
+mod integrity;
 mod inventory;
 mod newsletters;
 mod newsroom;

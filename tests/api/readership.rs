@@ -59,10 +59,11 @@ fn slugs_of(list: &Value) -> Vec<String> {
 
 #[actix_web::test]
 async fn views_are_counted_in_memory_and_written_by_a_flush() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_behind_proxy().await;
     let id = ArticleBuilder::new("read-me").insert(&app);
-    for _ in 0..3 {
-        assert_eq!(app.get("/api/v1/articles/read-me").await.status, 200);
+    for reader in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        let read = app.get_from("/api/v1/articles/read-me", reader).await;
+        assert_eq!(read.status, 200);
     }
     app.get("/api/v1/articles/no-such-article").await;
     assert_eq!(app.stored_views(id), 0, "no write per read");
@@ -71,20 +72,55 @@ async fn views_are_counted_in_memory_and_written_by_a_flush() {
     app.flush_views().await;
     assert_eq!(app.stored_views(id), 3);
     assert_eq!(app.state.views.pending_total(), 0);
-    app.get("/api/v1/articles/read-me").await;
+    app.get_from("/api/v1/articles/read-me", "192.0.2.4").await;
     app.flush_views().await;
     assert_eq!(app.stored_views(id), 4, "added to the hour's counter");
 }
 
 #[actix_web::test]
 async fn a_graceful_shutdown_loses_no_view() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_behind_proxy().await;
     let id = ArticleBuilder::new("read-me").insert(&app);
-    for _ in 0..5 {
-        app.get("/api/v1/articles/read-me").await;
+    for reader in 1..=5 {
+        app.get_from("/api/v1/articles/read-me", &format!("198.51.100.{reader}"))
+            .await;
     }
     app.shut_down().await;
     assert_eq!(app.stored_views(id), 5);
+}
+
+#[actix_web::test]
+async fn one_reader_counts_once_an_hour_however_often_they_read() {
+    use newsdesk::domain::article::AccessLevel;
+    let app = TestApp::spawn_behind_proxy().await;
+    let free = ArticleBuilder::new("free-read").insert(&app);
+    let metered = ArticleBuilder::new("metered-read")
+        .access(AccessLevel::Metered)
+        .insert(&app);
+    let reader = app
+        .token_with_role("loyal@example.com", newsdesk::domain::account::Role::Reader)
+        .await;
+    let auth = format!("Bearer {reader}");
+    for _ in 0..20 {
+        app.get_with("/api/v1/articles/free-read", &[("authorization", &auth)])
+            .await;
+        app.get_with("/api/v1/articles/metered-read", &[("authorization", &auth)])
+            .await;
+        // Anonymous, dropping the meter token each time: one address.
+        app.get_from("/api/v1/articles/metered-read", "203.0.113.7")
+            .await;
+        app.get_from("/api/v1/articles/free-read", "203.0.113.7")
+            .await;
+    }
+    app.flush_views().await;
+    assert_eq!(app.stored_views(free), 2, "the account and the address");
+    assert_eq!(app.stored_views(metered), 2, "the account and the address");
+    // An IPv6 client is one reader across its /64.
+    for host in ["2001:db8:5:6::1", "2001:db8:5:6::2", "2001:db8:5:6:ffff::9"] {
+        app.get_from("/api/v1/articles/free-read", host).await;
+    }
+    app.flush_views().await;
+    assert_eq!(app.stored_views(free), 3);
 }
 
 #[actix_web::test]

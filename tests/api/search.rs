@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 use newsdesk::db::schema::articles;
+use newsdesk::domain::account::Role;
 use newsdesk::domain::article::AccessLevel;
 use serde_json::Value;
 
@@ -179,8 +180,9 @@ async fn highlights_never_show_what_the_paywall_hides() {
     found.sort();
     assert_eq!(
         found,
-        ["free-story", "metered-story", "premium-story"],
-        "matching searches the whole body"
+        ["free-story", "metered-story"],
+        "a reader matches only what they may read: the premium story has the word \
+         only past its preview"
     );
     for hit in list["data"].as_array().unwrap() {
         let highlight = hit["highlight"].as_str();
@@ -205,7 +207,7 @@ async fn highlights_never_show_what_the_paywall_hides() {
     );
     let secret = app.search("secret").await;
     let hits = secret.json();
-    assert_eq!(hits["data"].as_array().unwrap().len(), 3);
+    assert_eq!(slugs(&hits), ["free-story"], "hidden text matches nothing");
     assert_eq!(
         secret.text().matches("SECRET").count(),
         1,
@@ -292,4 +294,120 @@ async fn malformed_queries_are_400s_that_say_why() {
         assert_eq!(app.search(query).await.status, 200, "{query}");
     }
     assert_eq!(app.found("missile").await.len(), 3);
+}
+
+#[actix_web::test]
+async fn hidden_text_is_no_oracle_for_readers_without_access() {
+    let app = TestApp::spawn().await;
+    ArticleBuilder::new("tender-story")
+        .headline("A port changes hands")
+        .access(AccessLevel::Premium)
+        .closing("The zanthorpe tender was decided over dinner.")
+        .insert(&app);
+    ArticleBuilder::new("metered-tender")
+        .headline("Another port")
+        .access(AccessLevel::Metered)
+        .closing("Again the zanthorpe tender came up.")
+        .insert(&app);
+    // Phrase, prefix and the hyphenated phrase form all miss hidden text.
+    for query in [
+        "zanthorpe",
+        "\"zanthorpe tender\"",
+        "zanthorpe-tender",
+        "zanth*",
+        "port zanthorpe",
+    ] {
+        assert_eq!(
+            app.found(query).await,
+            Vec::<String>::new(),
+            "anonymous: {query}"
+        );
+    }
+    let reader = app.reader("plain@example.com").await;
+    let auth = format!("Bearer {reader}");
+    let encoded = "/api/v1/articles?q=zanthorpe";
+    let as_reader = app.get_with(encoded, &[("authorization", &auth)]).await;
+    assert_eq!(
+        slugs(&as_reader.json()),
+        Vec::<String>::new(),
+        "signed in, no subscription"
+    );
+
+    // Those who may read everything match everything, privately.
+    let editor = app.token_with_role("ed@example.com", Role::Editor).await;
+    let auth = format!("Bearer {editor}");
+    let as_editor = app.get_with(encoded, &[("authorization", &auth)]).await;
+    let mut found = slugs(&as_editor.json());
+    found.sort();
+    assert_eq!(found, ["metered-tender", "tender-story"]);
+    assert!(
+        as_editor
+            .header("cache-control")
+            .is_some_and(|c| c.starts_with("private")),
+        "a search over hidden text is never shared"
+    );
+    assert!(as_editor.header("surrogate-key").is_none());
+    let subscriber = app.subscriber("paid@example.com").await;
+    let auth = format!("Bearer {subscriber}");
+    let as_subscriber = app.get_with(encoded, &[("authorization", &auth)]).await;
+    assert_eq!(slugs(&as_subscriber.json()).len(), 2);
+}
+
+#[actix_web::test]
+async fn turning_an_article_free_makes_its_body_searchable() {
+    let app = TestApp::spawn().await;
+    let id = ArticleBuilder::new("opened-up")
+        .access(AccessLevel::Premium)
+        .closing("The quillowmere archive was opened.")
+        .insert(&app);
+    assert_eq!(app.found("quillowmere").await, Vec::<String>::new());
+    app.db(|conn| {
+        diesel::update(articles::table.find(id))
+            .set(articles::access_level.eq("free"))
+            .execute(conn)
+    })
+    .expect("update");
+    assert_eq!(app.found("quillowmere").await, ["opened-up"]);
+}
+
+#[actix_web::test]
+async fn a_search_past_its_deadline_is_given_up_on_both_backends() {
+    use diesel::sql_types::BigInt;
+    use newsdesk::db::DbConnection;
+    use newsdesk::db::search::{is_timeout, with_deadline};
+    use std::time::Duration;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let app = TestApp::spawn().await;
+    let slow = |conn: &mut DbConnection| match conn {
+        DbConnection::Postgres(_) => diesel::sql_query("SELECT 1::BIGINT AS n FROM pg_sleep(5)")
+            .get_result::<Count>(conn)
+            .map(|c| c.n),
+        DbConnection::Sqlite(_) => diesel::sql_query(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c \
+             WHERE x < 100000000 AND NOT search_deadline_passed()) SELECT COUNT(*) AS n FROM c",
+        )
+        .get_result::<Count>(conn)
+        .map(|c| c.n),
+    };
+    let outcome = app.db(|conn| with_deadline(conn, Duration::from_millis(50), slow));
+    assert!(
+        outcome.as_ref().is_err_and(is_timeout),
+        "the deadline stops it: {:?}",
+        outcome.map_err(|e| e.to_string())
+    );
+    let fine = app.db(|conn| {
+        with_deadline(conn, Duration::from_secs(30), |conn| {
+            diesel::sql_query("SELECT CAST(7 AS BIGINT) AS n").get_result::<Count>(conn)
+        })
+    });
+    assert_eq!(
+        fine.map(|c| c.n).ok(),
+        Some(7),
+        "a quick query is untouched"
+    );
 }

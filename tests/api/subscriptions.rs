@@ -26,7 +26,7 @@ impl TestApp {
     }
 
     /// A registered reader's access token.
-    async fn reader(&self, email: &str) -> String {
+    pub async fn reader(&self, email: &str) -> String {
         self.register(email).await["access_token"]
             .as_str()
             .expect("an access token")
@@ -34,7 +34,7 @@ impl TestApp {
     }
 
     /// POST `path` as `token` with `headers`.
-    async fn post_as(
+    pub async fn post_as(
         &self,
         path: &str,
         body: &Value,
@@ -47,7 +47,7 @@ impl TestApp {
         self.json(Method::POST, path, body, &all).await
     }
 
-    async fn subscribe(&self, token: &str, plan: &str, key: &str) -> TestResponse {
+    pub async fn subscribe(&self, token: &str, plan: &str, key: &str) -> TestResponse {
         self.post_as(
             "/api/v1/me/subscription",
             &json!({ "plan": plan }),
@@ -55,6 +55,14 @@ impl TestApp {
             &[("idempotency-key", key)],
         )
         .await
+    }
+
+    /// A signed-in reader with an active subscription (test payments).
+    pub async fn subscriber(&self, email: &str) -> String {
+        let token = self.reader(email).await;
+        let response = self.subscribe(&token, "monthly", email).await;
+        assert_eq!(response.status, 201, "{}", response.text());
+        token
     }
 
     /// Delivers a payment event signed with `secret` at Unix time `t`.
@@ -537,10 +545,9 @@ async fn events_out_of_order_do_not_corrupt_the_subscription() {
     };
 
     // The renewal arrives before the first payment.
-    assert_eq!(
-        outcome(app.deliver(&paid("evt_2", &id, 0, 60)).await),
-        "applied"
-    );
+    let mut renewal = paid("evt_2", &id, 30, 60);
+    renewal["created"] = json!(rfc3339(0));
+    assert_eq!(outcome(app.deliver(&renewal).await), "applied");
     assert_eq!(
         outcome(app.deliver(&paid("evt_1", &id, -1, 30)).await),
         "ignored"
@@ -681,5 +688,50 @@ async fn a_redelivered_event_is_processed_once_even_in_parallel() {
         .chain(std::iter::repeat_n("duplicate", 7))
         .collect();
     assert_eq!(outcomes, expected);
+    assert_eq!(my_subscription(&app, &reader).await["status"], "active");
+}
+
+#[actix_web::test]
+async fn a_payment_that_does_not_match_the_plan_activates_nothing() {
+    let app = TestApp::spawn_with_processor().await;
+    let reader = app.reader("ana@example.com").await;
+    let id = app.subscribe(&reader, "monthly", "key-1").await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut cheap = paid("evt_cheap", &id, 0, 30);
+    cheap["data"]["amount_minor"] = json!(1);
+    let mut foreign = paid("evt_foreign", &id, 0, 30);
+    foreign["data"]["currency"] = json!("JPY");
+    let decade = paid("evt_decade", &id, 0, 3650);
+    let mut unpriced = paid("evt_unpriced", &id, 0, 30);
+    unpriced["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("amount_minor");
+    for event in [cheap, foreign, decade, unpriced] {
+        let receipt = app.deliver(&event).await;
+        assert_eq!(receipt.status, 200, "{}", receipt.text());
+        let receipt = receipt.json();
+        assert_eq!(receipt["outcome"], "rejected", "{receipt}");
+        assert!(
+            receipt["detail"]
+                .as_str()
+                .unwrap()
+                .contains("does not match")
+        );
+        assert_ne!(my_subscription(&app, &reader).await["status"], "active");
+    }
+    // Recorded: the same event again is a duplicate, not a second chance.
+    let mut cheap_again = paid("evt_cheap", &id, 0, 30);
+    cheap_again["data"]["amount_minor"] = json!(290);
+    assert_eq!(
+        app.deliver(&cheap_again).await.json()["outcome"],
+        "duplicate"
+    );
+    assert_eq!(
+        app.deliver(&paid("evt_real", &id, 0, 30)).await.json()["outcome"],
+        "applied"
+    );
     assert_eq!(my_subscription(&app, &reader).await["status"], "active");
 }
