@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod feeds;
+pub mod housekeeping;
 pub mod limits;
 pub mod mail;
 pub mod metrics;

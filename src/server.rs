@@ -127,10 +127,38 @@ pub async fn run(server: Server, state: web::Data<AppState>) -> std::io::Result<
             }
         })
     };
+    let sweeper = {
+        let state = state.clone();
+        actix_web::rt::spawn(async move {
+            let mut tick = actix_web::rt::time::interval(HOUSEKEEPING_INTERVAL);
+            loop {
+                tick.tick().await;
+                keep_house(&state).await;
+            }
+        })
+    };
     let result = server.await;
     flusher.abort();
+    sweeper.abort();
     flush_views(&state).await;
     result
+}
+
+/// How often what anonymous traffic leaves behind is pruned (once at start).
+pub const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Prunes what no longer matters (see `housekeeping`).
+async fn keep_house(state: &AppState) {
+    let now = state.clock.now();
+    match state
+        .db
+        .run(move |conn| Ok(crate::housekeeping::prune(conn, now)?))
+        .await
+    {
+        Ok(pruned) if pruned.total() > 0 => tracing::info!(?pruned, "housekeeping"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "housekeeping failed; next time"),
+    }
 }
 
 /// Deletes per-key request counters of minutes long past.

@@ -260,3 +260,101 @@ async fn a_body_that_trickles_in_is_cut_off() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("body_timeout"), "{answer}");
 }
+
+#[actix_web::test]
+async fn what_anonymous_traffic_leaves_behind_is_pruned() {
+    use chrono::Duration as Span;
+    use diesel::prelude::*;
+    use newsdesk::db::schema::{
+        idempotency_keys, login_failures, meter_reads, newsletter_signups, refresh_tokens,
+    };
+    use newsdesk::db::{meter, newsletters};
+
+    let app = TestApp::spawn().await;
+    let article = crate::builders::ArticleBuilder::new("read").insert(&app);
+    let session = app.register("keep@example.com").await;
+    let user = session["user"]["id"].as_i64().unwrap();
+    let now = newsdesk::app::Clock::System.now();
+    let long_ago = now - Span::days(40);
+    let last_month = newsdesk::domain::paywall::month_of(long_ago);
+    let this_month = newsdesk::domain::paywall::month_of(now);
+    app.db(|conn| {
+        for (reader, month) in [
+            ("anon:old", &last_month),
+            ("anon:new", &this_month),
+            ("user:1", &last_month),
+        ] {
+            diesel::insert_into(meter_reads::table)
+                .values((
+                    meter_reads::reader.eq(reader),
+                    meter_reads::month.eq(month),
+                    meter_reads::article_id.eq(article),
+                    meter_reads::read_at.eq(long_ago),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+        meter::count_start(conn, "192.0.2.1", &last_month).unwrap();
+        meter::count_start(conn, "192.0.2.1", &this_month).unwrap();
+        for at in [long_ago, now] {
+            diesel::insert_into(login_failures::table)
+                .values((
+                    login_failures::scope.eq("client:x"),
+                    login_failures::failed_at.eq(at),
+                ))
+                .execute(conn)
+                .unwrap();
+            diesel::insert_into(idempotency_keys::table)
+                .values((
+                    idempotency_keys::user_id.eq(user),
+                    idempotency_keys::idempotency_key.eq(format!("key-{at}")),
+                    idempotency_keys::request_hash.eq("h"),
+                    idempotency_keys::response_status.eq(201),
+                    idempotency_keys::response_body.eq("{}"),
+                    idempotency_keys::created_at.eq(at),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+        diesel::update(refresh_tokens::table)
+            .set(refresh_tokens::expires_at.eq(long_ago))
+            .execute(conn)
+            .unwrap();
+        let daily: i64 = newsdesk::db::schema::newsletters::table
+            .select(newsdesk::db::schema::newsletters::id)
+            .first(conn)
+            .unwrap();
+        newsletters::insert_pending(conn, daily, "old@example.com", "h1", "u1", long_ago).unwrap();
+        newsletters::insert_pending(conn, daily, "new@example.com", "h2", "u2", now).unwrap();
+    });
+    let pruned = app
+        .db(|conn| newsdesk::housekeeping::prune(conn, now))
+        .unwrap();
+    assert_eq!(pruned.anonymous_meter_reads, 1);
+    assert_eq!(pruned.meter_starts, 1);
+    assert_eq!(pruned.login_failures, 1);
+    assert_eq!(pruned.idempotency_keys, 1);
+    assert_eq!(pruned.refresh_tokens, 1);
+    assert_eq!(pruned.unconfirmed_signups, 1);
+    app.db(|conn| {
+        let readers: Vec<String> = meter_reads::table
+            .select(meter_reads::reader)
+            .order(meter_reads::reader)
+            .load(conn)
+            .unwrap();
+        assert_eq!(
+            readers,
+            ["anon:new", "user:1"],
+            "accounts' meters are not traffic"
+        );
+        let left: i64 = newsletter_signups::table.count().get_result(conn).unwrap();
+        assert_eq!(left, 1);
+    });
+    assert_eq!(
+        app.db(|conn| newsdesk::housekeeping::prune(conn, now))
+            .unwrap()
+            .total(),
+        0,
+        "a second pass finds nothing"
+    );
+}
