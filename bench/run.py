@@ -83,6 +83,10 @@ def env_for(url):
         BIND_ADDR=f"127.0.0.1:{PORT}",
         SEED_DEMO="false",
         RATE_LIMIT_ANONYMOUS_PER_MINUTE="0",
+        RATE_LIMIT_USER_PER_MINUTE="0",
+        # wrk's one address stands for many readers: without this, every
+        # new reader after the tenth would share the address's meter.
+        ANONYMOUS_METERS_PER_ADDRESS="1000000",
         RUST_LOG="warn",
         WORKERS="2",
         JWT_SECRET="benchmark-secret-benchmark-secret-0123456789",

@@ -91,6 +91,10 @@ class Server:
             "JWT_SECRET": JWT_SECRET,
             "PAYMENT_PROVIDER": "test",
             "RATE_LIMIT_ANONYMOUS_PER_MINUTE": "0",
+            "RATE_LIMIT_USER_PER_MINUTE": "0",
+            # Every test client comes from 127.0.0.1 and most drop meter
+            # tokens; proxies.py and the API tests cover this allowance.
+            "ANONYMOUS_METERS_PER_ADDRESS": "1000000",
             **(env or {}),
         }
         self.process = None
