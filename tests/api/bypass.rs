@@ -138,6 +138,34 @@ async fn no_request_shape_reveals_a_paywalled_body() {
                 "{who} reads a paywalled body at {path}"
             );
         }
+        // Not quoting the hidden text is not enough: a hit alone says the
+        // hidden part contains the words. Every way of asking must miss.
+        for query in [
+            "secret",
+            "%22secret%20ending%22",
+            "secret-ending",
+            "secr*",
+            "secret&sort=latest",
+            "ending%20-nothing",
+        ] {
+            let path = format!("/api/v1/articles?q={query}");
+            let response = app.get_with(&path, headers).await;
+            if response.status.as_u16() != 200 {
+                continue;
+            }
+            let hits: Vec<String> = response.json()["data"]
+                .as_array()
+                .expect("a list")
+                .iter()
+                .map(|hit| hit["slug"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            for hidden in ["premium-one", "metered-one"] {
+                assert!(
+                    !hits.iter().any(|h| h == hidden),
+                    "{who} learns that {hidden}'s hidden text matches {path}"
+                );
+            }
+        }
         for method in [
             Method::POST,
             Method::PUT,
