@@ -5,6 +5,7 @@
 //! | table | kept while |
 //! |---|---|
 //! | `meter_reads` of anonymous meters, `meter_starts` | their calendar month |
+//! | `anonymous_meters` (meters seen reading) | two months after their last read |
 //! | `login_failures` | the longest throttle window (15 minutes) |
 //! | `idempotency_keys` | a day (retries come within minutes) |
 //! | `refresh_tokens` | until a day after they expire |
@@ -26,6 +27,7 @@ use crate::domain::paywall;
 pub struct Pruned {
     pub anonymous_meter_reads: usize,
     pub meter_starts: usize,
+    pub anonymous_meters: usize,
     pub login_failures: usize,
     pub idempotency_keys: usize,
     pub refresh_tokens: usize,
@@ -37,6 +39,7 @@ impl Pruned {
     pub fn total(&self) -> usize {
         self.anonymous_meter_reads
             + self.meter_starts
+            + self.anonymous_meters
             + self.login_failures
             + self.idempotency_keys
             + self.refresh_tokens
@@ -57,6 +60,9 @@ pub fn prune(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Pruned>
         .execute(conn)?,
         meter_starts: diesel::sql_query("DELETE FROM meter_starts WHERE month < $1")
             .bind::<diesel::sql_types::Text, _>(&month)
+            .execute(conn)?,
+        anonymous_meters: diesel::sql_query("DELETE FROM anonymous_meters WHERE last_month < $1")
+            .bind::<diesel::sql_types::Text, _>(paywall::month_of(now - Duration::days(62)))
             .execute(conn)?,
         login_failures: diesel::delete(
             login_failures::table.filter(login_failures::failed_at.lt(now - longest_window)),

@@ -52,8 +52,11 @@ pub enum Identity {
     Key(i64),
 }
 
-/// Most keys one window counts separately; past that, new keys share one
-/// count, so a flood of fresh addresses cannot grow the map without end.
+/// Most keys one window counts; past that, new keys go uncounted until the
+/// next minute, so a flood of fresh addresses can neither grow the map
+/// without end nor, by filling it, throttle every client that comes after
+/// (a client with that many addresses is not held back by a per-address
+/// limit anyway).
 const MAX_TRACKED: usize = 100_000;
 
 /// Request counts per key for the current minute, on this node.
@@ -72,11 +75,9 @@ impl WindowCounter {
             *current = window;
             counts.clear();
         }
-        let key = if counts.len() >= MAX_TRACKED && !counts.contains_key(key) {
-            "overflow"
-        } else {
-            key
-        };
+        if counts.len() >= MAX_TRACKED && !counts.contains_key(key) {
+            return 1;
+        }
         let count = counts.entry(key.to_owned()).or_insert(0);
         *count = count.saturating_add(1);
         *count
@@ -142,11 +143,11 @@ pub async fn limit<B: MessageBody>(
         used: i64::from(state.anonymous.hit(&client.key(), now)),
         reset,
     };
-    // A method or path that no route serves gets its 404 or 405 first.
-    let routed = state
-        .routes
-        .allowed_methods(req.path())
-        .contains(req.method());
+    // A method or path that no route serves gets its 404 or 405 first. The
+    // path as the router matches it: percent-decoded (`/api/v1/%61rticles`
+    // is `/api/v1/articles`), or an encoded spelling would slip past.
+    let path = req.match_info().as_str().to_owned();
+    let routed = state.routes.allowed_methods(&path).contains(req.method());
     let (identity, allowance) =
         if let Some(presented) = req.headers().get(&API_KEY).filter(|_| routed) {
             match check_key(&state, presented, now).await {
@@ -179,7 +180,7 @@ pub async fn limit<B: MessageBody>(
                 Err(e) => return Ok(refuse(req, e)),
             }
         } else {
-            let bearer = routed && state.routes.takes_bearer(req.method(), req.path());
+            let bearer = routed && state.routes.takes_bearer(req.method(), &path);
             match req.headers().get(header::AUTHORIZATION).filter(|_| bearer) {
                 None => (Identity::Anonymous, per_address(&state)),
                 Some(value) => match signed_in(&state, value) {

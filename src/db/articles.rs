@@ -815,7 +815,7 @@ pub fn rerender_previews(conn: &mut DbConnection) -> QueryResult<usize> {
             .select((
                 article_bodies::article_id,
                 article_bodies::body_markdown,
-                article_bodies::preview_text,
+                article_bodies::preview_html,
             ))
             .limit(500)
             .load(conn)?;
@@ -824,7 +824,7 @@ pub fn rerender_previews(conn: &mut DbConnection) -> QueryResult<usize> {
         };
         for (id, markdown, old_preview) in batch {
             let body = render(&markdown);
-            if body.preview_text != old_preview {
+            if body.preview_html != old_preview {
                 diesel::update(article_bodies::table.find(id))
                     .set((
                         article_bodies::preview_html.eq(&body.preview_html),

@@ -72,6 +72,11 @@ pub fn reserve(
     })
 }
 
+/// Forgets every failure of `scope`.
+pub fn clear(conn: &mut DbConnection, scope: &str) -> QueryResult<usize> {
+    diesel::delete(login_failures::table.filter(login_failures::scope.eq(scope))).execute(conn)
+}
+
 /// Deletes reserved rows: the attempt succeeded.
 pub fn release(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
     diesel::delete(login_failures::table.filter(login_failures::id.eq_any(ids))).execute(conn)

@@ -146,3 +146,25 @@ pub fn count_start(conn: &mut DbConnection, address: &str, month: &str) -> Query
     .get_result(conn)?;
     Ok(counted.starts)
 }
+
+/// Whether anonymous meter `reader` has counted a read in an earlier month
+/// (a returning reader); if so, notes that it reads in `month` too.
+pub fn returning(conn: &mut DbConnection, reader: &str, month: &str) -> QueryResult<bool> {
+    let touched = diesel::sql_query("UPDATE anonymous_meters SET last_month = $1 WHERE meter = $2")
+        .bind::<Text, _>(month)
+        .bind::<Text, _>(reader)
+        .execute(conn)?;
+    Ok(touched > 0)
+}
+
+/// Notes a new anonymous meter, started in `month`.
+pub fn remember(conn: &mut DbConnection, reader: &str, month: &str) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO anonymous_meters (meter, last_month) VALUES ($1, $2) \
+         ON CONFLICT (meter) DO NOTHING",
+    )
+    .bind::<Text, _>(reader)
+    .bind::<Text, _>(month)
+    .execute(conn)
+    .map(drop)
+}

@@ -216,6 +216,11 @@ fn preview_events<'a>(events: &[Event<'a>], cap: usize) -> Vec<Event<'a>> {
     let mut words = 0;
     let blocks = top_level_blocks(events);
     for block in &blocks {
+        // A block without words (an image, a rule) has no share to fit in:
+        // the preview ends before it rather than give it away whole.
+        if block.words == 0 {
+            break;
+        }
         if words + block.words <= cap {
             words += block.words;
             taken.push(block);
@@ -231,7 +236,7 @@ fn preview_events<'a>(events: &[Event<'a>], cap: usize) -> Vec<Event<'a>> {
                     out.extend_from_slice(&events[b.start..b.end]);
                 }
                 out.extend(cut);
-                return out;
+                return without_images(out);
             }
         }
         break;
@@ -242,7 +247,27 @@ fn preview_events<'a>(events: &[Event<'a>], cap: usize) -> Vec<Event<'a>> {
     for b in &taken {
         out.extend_from_slice(&events[b.start..b.end]);
     }
-    out
+    without_images(out)
+}
+
+/// The events without their images (and the images' alt text): a preview
+/// is text; pictures inside the body are part of what it withholds.
+fn without_images(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut depth = 0usize;
+    events
+        .into_iter()
+        .filter(|event| match event {
+            Event::Start(Tag::Image { .. }) => {
+                depth += 1;
+                false
+            }
+            Event::End(TagEnd::Image) => {
+                depth = depth.saturating_sub(1);
+                false
+            }
+            _ => depth == 0,
+        })
+        .collect()
 }
 
 /// The start of one paragraph's events holding at most `room` words, cut
@@ -469,6 +494,40 @@ mod tests {
         assert_eq!(
             body.preview_text,
             format!("Intro\n\n{}", paragraph(20, "one"))
+        );
+    }
+
+    #[test]
+    fn pictures_are_never_part_of_a_preview() {
+        let only = render("![](https://img.example/secret.png)");
+        assert_eq!(only.preview_html, "", "an image-only body previews nothing");
+        let leading = render(&format!(
+            "![](https://img.example/first.png)\n\n{}",
+            paragraph(40, "words")
+        ));
+        assert!(
+            !leading.preview_html.contains("img"),
+            "{}",
+            leading.preview_html
+        );
+        let inline = render(&format!(
+            "Text ![a map](https://img.example/map.png) and more text here.\n\n{}",
+            paragraph(60, "rest")
+        ));
+        assert!(
+            inline.preview_text.starts_with("Text"),
+            "{}",
+            inline.preview_text
+        );
+        assert!(
+            !inline.preview_html.contains("img"),
+            "{}",
+            inline.preview_html
+        );
+        assert!(
+            !inline.preview_text.contains("a map"),
+            "{}",
+            inline.preview_text
         );
     }
 

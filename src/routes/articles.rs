@@ -792,11 +792,13 @@ struct Whose<'a> {
 /// meter when it is a new metered article within the allowance. The count is
 /// atomic, so a race lost at the limit turns into a preview.
 ///
-/// An anonymous meter that has read nothing yet is a new meter, whoever
-/// minted its token and when: its first counted read counts as a meter
-/// started by the client's address. Past `starts_allowed` this month, the
-/// read goes through the address's shared meter instead, and the third
-/// value is true: the reader must be handed that meter's token.
+/// An anonymous meter that has never counted a read is a new meter,
+/// whoever minted its token and when: its first counted read counts as a
+/// meter started by the client's address. Past `starts_allowed` this month,
+/// the read goes through the address's shared meter instead, and the third
+/// value is true: the reader must be handed that meter's token. A meter
+/// that counted reads in an earlier month is a returning reader and keeps
+/// its own meter.
 fn read_through_meter(
     conn: &mut DbConnection,
     level: AccessLevel,
@@ -842,12 +844,16 @@ fn read_through_meter(
         already_read,
     };
     let mut decision = paywall::decide(level, reader, state);
-    if decision.count_it
+    let new_meter = decision.count_it
         && reader == Reader::Anonymous
         && used == 0
         && key != shared_key
-        && meter::count_start(conn, address, &month)? > starts_allowed
-    {
+        && (fresh || !meter::returning(conn, key, &month)?);
+    let over_allowance = new_meter && meter::count_start(conn, address, &month)? > starts_allowed;
+    if new_meter && !over_allowance {
+        meter::remember(conn, key, &month)?;
+    }
+    if over_allowance {
         key = &shared_key;
         (fresh, moved) = (false, true);
         let (shared_used, already_read) = meter::state(conn, key, &month, article_id)?;

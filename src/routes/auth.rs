@@ -227,16 +227,33 @@ fn session(
 /// anonymous meter token sent with the request joins the account's meter,
 /// up to the account's allowance, so signing in never grants more free
 /// articles.
+///
+/// The session is stored under the user's session lock, and only while the
+/// account is enabled and its password hash is still the one the caller
+/// checked: a login racing a password change (or a disabling) either ends
+/// before it, and is revoked by it, or sees it and is refused.
 async fn new_session(state: &AppState, req: &HttpRequest, user: User) -> Result<Session, ApiError> {
     let family = uuid::Uuid::new_v4().to_string();
     let now = state.clock.now();
     let ttl = state.config.refresh_token_ttl;
     let anonymous = presented_meter_token(req)?.and_then(|token| state.meter_keys.verify(token));
     let (user_id, family_for_db) = (user.id, family.clone());
+    let checked_hash = user.password_hash.clone();
     let allowance = i64::from(state.config.free_articles);
     let refresh_token = state
         .db
         .run(move |conn| {
+            let token = crate::db::transaction(conn, |conn| {
+                users::lock_sessions(conn, user_id)?;
+                match users::find(conn, user_id)? {
+                    Some(now_stored)
+                        if !now_stored.disabled && now_stored.password_hash == checked_hash =>
+                    {
+                        store_refresh_token(conn, user_id, &family_for_db, now, ttl)
+                    }
+                    _ => Err(ApiError::InvalidCredentials),
+                }
+            })?;
             if let Some(id) = anonymous {
                 let month = paywall::month_of(now);
                 meter::merge(
@@ -247,7 +264,7 @@ async fn new_session(state: &AppState, req: &HttpRequest, user: User) -> Result<
                     allowance,
                 )?;
             }
-            store_refresh_token(conn, user_id, &family_for_db, now, ttl)
+            Ok(token)
         })
         .await?;
     session(state, user, &family, refresh_token)
@@ -365,6 +382,10 @@ pub async fn throttled_check(
         (format!("email:{account}"), ACCOUNT_THROTTLE),
     ];
     let now = state.clock.now();
+    // The right password forgets this address's earlier failures for the
+    // account, and the account's, but never the address's own count: an
+    // attacker signing in to an account of their own must not reset it.
+    let forgotten = [scopes[0].0.clone(), scopes[2].0.clone()];
     let reserved = state
         .db
         .run(move |conn| {
@@ -374,11 +395,28 @@ pub async fn throttled_check(
         })
         .await?
         .map_err(ApiError::TooManyRequests)?;
-    let matched = verify_password(password, stored).await?;
+    let matched = match verify_password(password, stored).await {
+        Ok(matched) => matched,
+        // Not a wrong password (the hashing queue was full, say): the
+        // attempt must not count as a failure.
+        Err(e) => {
+            state
+                .db
+                .run(move |conn| Ok(login_failures::release(conn, &reserved)?))
+                .await?;
+            return Err(e);
+        }
+    };
     if matched {
         state
             .db
-            .run(move |conn| Ok(login_failures::release(conn, &reserved)?))
+            .run(move |conn| {
+                login_failures::release(conn, &reserved)?;
+                for scope in &forgotten {
+                    login_failures::clear(conn, scope)?;
+                }
+                Ok(())
+            })
             .await?;
     }
     Ok(matched)

@@ -197,11 +197,16 @@ async fn remove(
     ))
 }
 
-/// Marks a catalogue write for the caches: the `{what}s` lists, and the
-/// item (its page, and every article card that names it) when it existed.
+/// Marks a catalogue write for the caches: the `{what}s` lists, and when
+/// an existing item changed, the item and everything that shows articles
+/// (their cards name it: a feed's bylines, or a long list whose
+/// `Surrogate-Key` header had no room for every item's key).
 fn changed(mut response: HttpResponse, what: &str, slug: Option<&str>) -> HttpResponse {
     let mut keys = vec![format!("{what}s")];
-    keys.extend(slug.map(|slug| format!("{what}-{slug}")));
+    if let Some(slug) = slug {
+        keys.push(format!("{what}-{slug}"));
+        keys.push("articles".to_owned());
+    }
     Purge::attach(&mut response, keys);
     response
 }

@@ -52,6 +52,22 @@ async fn a_guesser_is_stopped_without_locking_out_the_owner() {
         200,
         "the owner, elsewhere, signs in"
     );
+    // The owner's own typos are forgiven by the right password.
+    for _ in 0..4 {
+        app.login_from("owner@example.com", "a typo in it", "198.51.100.5")
+            .await;
+    }
+    assert_eq!(
+        app.login_from("owner@example.com", PASSWORD, "198.51.100.5")
+            .await,
+        200
+    );
+    for _ in 0..4 {
+        let status = app
+            .login_from("owner@example.com", "another typo", "198.51.100.5")
+            .await;
+        assert_eq!(status, 401, "counted afresh after the success");
+    }
 }
 
 #[actix_web::test]
@@ -295,6 +311,9 @@ async fn what_anonymous_traffic_leaves_behind_is_pruned() {
                 .unwrap();
         }
         meter::count_start(conn, "192.0.2.1", &last_month).unwrap();
+        let long_gone = newsdesk::domain::paywall::month_of(now - Span::days(100));
+        meter::remember(conn, "anon:gone", &long_gone).unwrap();
+        meter::remember(conn, "anon:recent", &last_month).unwrap();
         meter::count_start(conn, "192.0.2.1", &this_month).unwrap();
         for at in [long_ago, now] {
             diesel::insert_into(login_failures::table)
@@ -332,6 +351,7 @@ async fn what_anonymous_traffic_leaves_behind_is_pruned() {
         .unwrap();
     assert_eq!(pruned.anonymous_meter_reads, 1);
     assert_eq!(pruned.meter_starts, 1);
+    assert_eq!(pruned.anonymous_meters, 1, "idle for over two months");
     assert_eq!(pruned.login_failures, 1);
     assert_eq!(pruned.idempotency_keys, 1);
     assert_eq!(pruned.refresh_tokens, 1);
@@ -357,4 +377,26 @@ async fn what_anonymous_traffic_leaves_behind_is_pruned() {
         0,
         "a second pass finds nothing"
     );
+}
+
+#[actix_web::test]
+async fn no_login_racing_a_password_change_survives_it() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("changing@example.com").await;
+    let owner = owner["access_token"].as_str().unwrap().to_owned();
+    let passwords = [PASSWORD, "the second passphrase"];
+    for round in 0..8 {
+        let (old, new) = (passwords[round % 2], passwords[(round + 1) % 2]);
+        let login = app.login("changing@example.com", old);
+        let body = json!({"current_password": old, "new_password": new});
+        let change = app.send_as(Method::POST, "/api/v1/me/password", &body, &owner);
+        let (login, change) = futures_util::future::join(login, change).await;
+        assert_eq!(change.status, 204, "round {round}: {}", change.text());
+        if login.status == 200 {
+            let token = login.json()["access_token"].as_str().unwrap().to_owned();
+            app.get_as("/api/v1/me", &token)
+                .await
+                .assert_problem(401, "invalid_token");
+        }
+    }
 }

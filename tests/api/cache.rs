@@ -274,3 +274,31 @@ async fn metered_reads_keep_counting_while_the_article_is_in_memory() {
     let read = app.get("/api/v1/articles/m1").await;
     assert!(read.text().contains("NEW-TEXT"), "{}", read.text());
 }
+
+#[actix_web::test]
+async fn renaming_an_author_reaches_cached_feeds_and_lists() {
+    let app = cached_app(Duration::from_secs(60)).await;
+    let editor = app.token_with_role("ed@example.com", Role::Editor).await;
+    let author = app.author("irina-volkova", "Irina Volkova", None);
+    ArticleBuilder::new("bylined")
+        .authors(&[author])
+        .insert(&app);
+    let feed = app.get("/api/v1/feeds/rss").await.text();
+    assert!(feed.contains("Irina Volkova"), "{feed}");
+    let renamed = app
+        .send_as(
+            Method::PATCH,
+            "/api/v1/authors/irina-volkova",
+            &json!({"name": "Irina Volkova-Hart"}),
+            &editor,
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text());
+    let feed = app.get("/api/v1/feeds/rss").await.text();
+    assert!(
+        feed.contains("Irina Volkova-Hart"),
+        "the byline is current: {feed}"
+    );
+    let list = app.get("/api/v1/articles").await.json();
+    assert_eq!(list["data"][0]["authors"][0]["name"], "Irina Volkova-Hart");
+}

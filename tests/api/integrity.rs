@@ -313,3 +313,66 @@ async fn invented_methods_share_one_metrics_label() {
     assert!(!metrics.contains("XYZZY"));
     assert!(metrics.contains("method=\"other\""), "{metrics}");
 }
+
+#[actix_web::test]
+async fn a_returning_reader_keeps_their_meter_in_a_new_month() {
+    use diesel::prelude::*;
+    let app = TestApp::spawn_with(|config| config.anonymous_meters_per_address = 1).await;
+    metered(&app, 5);
+    ArticleBuilder::new("premium")
+        .access(AccessLevel::Premium)
+        .insert(&app);
+    // A token whose meter counted reads last month, and none yet this one.
+    let token = app
+        .get("/api/v1/articles/premium")
+        .await
+        .header("x-meter-token")
+        .unwrap()
+        .to_owned();
+    let meter = format!("anon:{}", token.split('.').nth(1).unwrap());
+    let last_month = newsdesk::domain::paywall::month_of(
+        newsdesk::app::Clock::System.now() - chrono::Duration::days(40),
+    );
+    app.db(|conn| {
+        diesel::sql_query("INSERT INTO anonymous_meters (meter, last_month) VALUES ($1, $2)")
+            .bind::<diesel::sql_types::Text, _>(&meter)
+            .bind::<diesel::sql_types::Text, _>(&last_month)
+            .execute(conn)
+    })
+    .unwrap();
+    // Others at the address use up its allowance and its shared meter.
+    for i in 0..4 {
+        app.get(&format!("/api/v1/articles/metered-{i}")).await;
+    }
+    let read = app
+        .get_with("/api/v1/articles/metered-4", &[("x-meter-token", &token)])
+        .await;
+    let access = read.json()["access"].clone();
+    assert_eq!(access["full"], true, "{access}");
+    assert_eq!(access["meter"]["used"], 1, "their own meter: {access}");
+    assert_eq!(read.header("x-meter-token"), Some(token.as_str()));
+}
+
+#[actix_web::test]
+async fn an_encoded_path_is_the_same_route_for_the_limits() {
+    let app = TestApp::spawn_with(|config| config.rate_limit_anonymous_per_minute = 2).await;
+    // Sent without the harness, which checks responses by their literal path.
+    let client = awc::Client::default();
+    let encoded = format!("{}/api/v1/%61rticles", app.address);
+    let junk = client
+        .get(&encoded)
+        .insert_header(("authorization", "Bearer junk"))
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(
+        junk.status().as_u16(),
+        401,
+        "a junk token is refused here too"
+    );
+    for _ in 0..2 {
+        client.get(&encoded).send().await.expect("a response");
+    }
+    let over = client.get(&encoded).send().await.expect("a response");
+    assert_eq!(over.status().as_u16(), 429);
+}

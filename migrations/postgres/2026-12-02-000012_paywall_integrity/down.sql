@@ -1,5 +1,6 @@
 DROP TABLE render_versions;
 DROP TABLE meter_starts;
+DROP TABLE anonymous_meters;
 DROP TRIGGER article_search_body ON article_bodies;
 CREATE TRIGGER article_search_body
 AFTER INSERT OR UPDATE OF body_text ON article_bodies

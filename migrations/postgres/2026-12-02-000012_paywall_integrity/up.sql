@@ -48,6 +48,14 @@ CREATE TRIGGER article_search_body
 AFTER INSERT OR UPDATE OF body_text, preview_text ON article_bodies
 FOR EACH ROW EXECUTE FUNCTION article_search_from_body();
 
+-- Anonymous meters that have counted a read, and the last month they did:
+-- a meter seen before is a returning reader, not a new meter to count
+-- against its address.
+CREATE TABLE anonymous_meters (
+    meter TEXT PRIMARY KEY,
+    last_month TEXT NOT NULL
+);
+
 -- Anonymous meters started per client address (an IPv6 /64) and month.
 CREATE TABLE meter_starts (
     address TEXT NOT NULL,

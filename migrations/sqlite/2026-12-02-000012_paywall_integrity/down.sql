@@ -1,5 +1,6 @@
 DROP TABLE render_versions;
 DROP TABLE meter_starts;
+DROP TABLE anonymous_meters;
 DROP TRIGGER article_search_public_body_update;
 DROP TRIGGER article_search_public_body_insert;
 DROP TRIGGER article_search_public_delete;
