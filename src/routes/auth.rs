@@ -145,21 +145,11 @@ async fn on_hashing_threads<T: Send + 'static>(
     // Bounded: past this many hashes waiting or running, a request is
     // refused at once (503, Retry-After) instead of joining a queue that one
     // client could make minutes long for everyone signing in.
-    static WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static WAITING: Admission = Admission::new();
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-    let most = cores * MAX_HASHES_WAITING_PER_CORE;
-    let ordering = std::sync::atomic::Ordering::SeqCst;
-    if WAITING.fetch_add(1, ordering) >= most {
-        WAITING.fetch_sub(1, ordering);
-        return Err(ApiError::Overloaded);
-    }
-    struct Leave;
-    impl Drop for Leave {
-        fn drop(&mut self) {
-            WAITING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-        }
-    }
-    let leave = Leave;
+    let leave = WAITING
+        .enter(cores * MAX_HASHES_WAITING_PER_CORE)
+        .ok_or(ApiError::Overloaded)?;
     let (reply, answer) = tokio::sync::oneshot::channel();
     QUEUE
         .lock()
@@ -177,6 +167,34 @@ async fn on_hashing_threads<T: Send + 'static>(
 /// Password hashes that may wait or run at once, per core (each takes tens
 /// of milliseconds of one core).
 const MAX_HASHES_WAITING_PER_CORE: usize = 8;
+
+/// Counts the jobs admitted to a bounded queue.
+struct Admission(std::sync::atomic::AtomicUsize);
+
+/// One admitted job; dropping it makes room for another.
+struct Admitted(&'static Admission);
+
+impl Admission {
+    const fn new() -> Self {
+        Self(std::sync::atomic::AtomicUsize::new(0))
+    }
+
+    /// Admits a job unless `most` are already in.
+    fn enter(&'static self, most: usize) -> Option<Admitted> {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.0.fetch_add(1, SeqCst) >= most {
+            self.0.fetch_sub(1, SeqCst);
+            return None;
+        }
+        Some(Admitted(self))
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
 
 /// Accounts one client address may register per hour.
 const REGISTRATIONS_PER_CLIENT: i32 = 10;
@@ -626,4 +644,25 @@ pub async fn logout_all(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_admits_nobody_until_a_job_leaves() {
+        static QUEUE: Admission = Admission::new();
+        let first = QUEUE.enter(2).expect("room");
+        let second = QUEUE.enter(2).expect("room");
+        assert!(QUEUE.enter(2).is_none(), "full");
+        assert!(
+            QUEUE.enter(2).is_none(),
+            "still full, and refusals take no room"
+        );
+        drop(first);
+        let third = QUEUE.enter(2).expect("room again");
+        drop((second, third));
+        assert_eq!(QUEUE.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
 }
