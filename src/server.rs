@@ -71,15 +71,8 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn Error + Send + Sync>> {
         }
     }
     let bind_addr = config.bind_addr;
-    if config.environment == crate::config::Environment::Development
-        && !bind_addr.ip().is_loopback()
-    {
-        tracing::warn!(
-            %bind_addr,
-            "DEVELOPMENT SETTINGS ON A NETWORK ADDRESS: APP_ENV is development while the \
-             server listens beyond this machine. Set APP_ENV=production (which requires a real \
-             JWT_SECRET, PUBLIC_BASE_URL and a payment provider) before anyone else can reach it"
-        );
+    if let Some(warning) = exposure_warning(&config) {
+        tracing::warn!(%bind_addr, "{warning}");
     }
     let workers = config.workers;
     let shutdown = config.shutdown_timeout.as_secs();
@@ -100,6 +93,19 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn Error + Send + Sync>> {
     run(server.run(), state_for_run).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What to say loudly at start-up when development settings (a random or
+/// weak secret, test payments, links to localhost) listen beyond this
+/// machine.
+pub fn exposure_warning(config: &Config) -> Option<&'static str> {
+    (config.environment == crate::config::Environment::Development
+        && !config.bind_addr.ip().is_loopback())
+    .then_some(
+        "DEVELOPMENT SETTINGS ON A NETWORK ADDRESS: APP_ENV is development while the server \
+         listens beyond this machine. Set APP_ENV=production (which requires a real JWT_SECRET, \
+         PUBLIC_BASE_URL and a payment provider) before anyone else can reach it",
+    )
 }
 
 /// How long a client may take to send a request's head (then 408).
@@ -180,5 +186,40 @@ pub async fn flush_views(state: &AppState) {
         Ok(0) => {}
         Ok(written) => tracing::debug!(views = written, "views flushed"),
         Err(e) => tracing::warn!(error = %e, "views not flushed; kept for the next attempt"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn development_settings_beyond_loopback_are_announced() {
+        assert!(exposure_warning(&config(&[])).is_none(), "loopback");
+        assert!(exposure_warning(&config(&[("BIND_ADDR", "[::1]:8080")])).is_none());
+        for exposed in ["0.0.0.0:8080", "192.0.2.10:80", "[::]:8080"] {
+            assert!(
+                exposure_warning(&config(&[("BIND_ADDR", exposed)])).is_some(),
+                "{exposed}"
+            );
+        }
+        let production = config(&[
+            ("APP_ENV", "production"),
+            ("BIND_ADDR", "0.0.0.0:8080"),
+            ("JWT_SECRET", "a-real-secret-of-more-than-32-bytes-0123"),
+            ("PAYMENT_PROVIDER", "webhook"),
+            ("PAYMENT_WEBHOOK_SECRET", "whsec-0123456789abcdef"),
+            ("PUBLIC_BASE_URL", "https://api.newsdesk.example"),
+        ]);
+        assert!(exposure_warning(&production).is_none());
     }
 }
