@@ -204,6 +204,9 @@ pub struct Config {
     /// `PUBLIC_BASE_URL`: the API's public origin (`https://api.example.com`),
     /// from which every absolute link is built; never from request headers.
     pub public_base_url: String,
+    /// `REGISTRATIONS_PER_ADDRESS_PER_HOUR`: accounts one client address may
+    /// register an hour; 0 turns the limit off.
+    pub registrations_per_address_per_hour: u32,
     /// `BODY_TIMEOUT_MS`: how long a client may take to send a request's
     /// body, from the end of its head (then 408 and the connection closes).
     pub body_timeout: Duration,
@@ -407,6 +410,9 @@ impl Config {
                 .map_err(|m| fail("ANONYMOUS_METERS_PER_ADDRESS", m))?;
         let body_timeout_ms = parse_in_range(get("BODY_TIMEOUT_MS"), 10_000, 100..=300_000)
             .map_err(|m| fail("BODY_TIMEOUT_MS", m))?;
+        let registrations_per_address_per_hour =
+            parse_in_range(get("REGISTRATIONS_PER_ADDRESS_PER_HOUR"), 10, 0..=1_000_000)
+                .map_err(|m| fail("REGISTRATIONS_PER_ADDRESS_PER_HOUR", m))?;
 
         Ok(Self {
             rate_limit_user_per_minute,
@@ -414,6 +420,7 @@ impl Config {
             public_base_url,
             anonymous_meters_per_address,
             body_timeout: Duration::from_millis(body_timeout_ms),
+            registrations_per_address_per_hour,
             response_cache_ttl: Duration::from_millis(cache_ms),
             smtp_url,
             mail_from,
@@ -626,6 +633,7 @@ mod tests {
             ("RATE_LIMIT_USER_PER_MINUTE", "x"),
             ("ANONYMOUS_METERS_PER_ADDRESS", "0"),
             ("BODY_TIMEOUT_MS", "5"),
+            ("REGISTRATIONS_PER_ADDRESS_PER_HOUR", "many"),
         ] {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{err}");

@@ -196,9 +196,6 @@ impl Drop for Admitted {
     }
 }
 
-/// Accounts one client address may register per hour.
-const REGISTRATIONS_PER_CLIENT: i32 = 10;
-
 /// Stores a new refresh token in `family`; returns the token.
 fn store_refresh_token(
     conn: &mut DbConnection,
@@ -304,7 +301,8 @@ fn email_taken() -> ApiError {
 ///
 /// Creates a reader account and signs it in. The email is trimmed and
 /// lower-cased; one email, one account. One client address may register
-/// ten accounts an hour (then 429 with `Retry-After`).
+/// ten accounts an hour (`REGISTRATIONS_PER_ADDRESS_PER_HOUR`; then 429
+/// with `Retry-After`).
 #[utoipa::path(
     tag = "accounts",
     params(("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token: what it read this month joins the account's meter.", max_length = 100)),
@@ -332,11 +330,13 @@ pub async fn register(
     // Cheap checks first: the throttle, and an address already registered
     // (the 409 says so anyway, so answering it before hashing leaks nothing).
     let (client, hour, wanted) = (client_address(&req), hour_of(now), email.clone());
+    let per_hour =
+        i32::try_from(state.config.registrations_per_address_per_hour).unwrap_or(i32::MAX);
     state
         .db
         .run(move |conn| {
             let bucket = format!("register-client:{client}");
-            if api_keys::hit(conn, &bucket, hour)? > REGISTRATIONS_PER_CLIENT {
+            if per_hour > 0 && api_keys::hit(conn, &bucket, hour)? > per_hour {
                 let wait = (hour + Duration::hours(1) - now).num_seconds().max(1);
                 return Err(ApiError::TooManyRequests(wait.unsigned_abs()));
             }

@@ -95,6 +95,7 @@ class Server:
             # Every test client comes from 127.0.0.1 and most drop meter
             # tokens; proxies.py and the API tests cover this allowance.
             "ANONYMOUS_METERS_PER_ADDRESS": "1000000",
+            "REGISTRATIONS_PER_ADDRESS_PER_HOUR": "0",
             **(env or {}),
         }
         self.process = None

@@ -36,6 +36,9 @@ def main():
             # Nobody listens here: confirmation mail stays queued.
             "SMTP_URL": f"smtp://127.0.0.1:{harness.free_port()}",
             "RESPONSE_CACHE_TTL_MS": "0",
+            # A view counts once per reader and hour: each read below comes
+            # from its own address, forwarded by "a proxy" on 127.0.0.1.
+            "TRUSTED_PROXIES": "127.0.0.1",
         }
         server = work.server(f"sqlite://{path}", env=env).start()
         # Without a meter token every read starts a new meter: always whole.
@@ -71,7 +74,8 @@ def main():
                             with lock:
                                 signed_up.append(email)
                     elif kind == 2:
-                        r = server.call("GET", f"/api/v1/articles/{slugs[i % len(slugs)]}")
+                        reader = {"x-forwarded-for": f"10.{n % 256}.{i // 256 % 256}.{i % 256}"}
+                        r = server.call("GET", f"/api/v1/articles/{slugs[i % len(slugs)]}", headers=reader)
                         if r.status == 200:
                             with lock:
                                 views[0] += 1
