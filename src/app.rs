@@ -26,6 +26,7 @@ use crate::error::{self, ApiError};
 use crate::limits::{self, WindowCounter};
 use crate::mail::Mailer;
 use crate::metrics::{self, Metrics};
+use crate::negotiation::{Coding, negotiate, weak};
 use crate::openapi::{self as api_doc, ApiDoc};
 use crate::readership::ViewCounter;
 use crate::routes::{self, health};
@@ -65,6 +66,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The OpenAPI document, serialised once.
     pub openapi_json: Arc<Bytes>,
+    /// The document's strong `ETag`.
+    pub openapi_etag: String,
     /// Which paths accept which methods, to tell 404 from 405.
     pub routes: RouteTable,
     /// Signs and checks access tokens.
@@ -94,11 +97,13 @@ impl AppState {
     ) -> Result<Self, Box<dyn std::error::Error>> {
         let api = api_doc::openapi();
         let mailer = Arc::new(Mailer::new(config.smtp_url.as_deref())?);
+        let openapi_json = Bytes::from(api.to_json()?);
         Ok(Self {
             db: Db::new(pool),
             clock,
             metrics: Metrics::new()?,
-            openapi_json: Arc::new(Bytes::from(api.to_json()?)),
+            openapi_etag: crate::routes::strong_etag(&openapi_json),
+            openapi_json: Arc::new(openapi_json),
             routes: RouteTable::from_openapi(&api),
             jwt: JwtKeys::new(config.jwt_secret.expose(), config.access_token_ttl)?,
             meter_keys: MeterKeys::new(config.jwt_secret.expose()),
@@ -177,6 +182,7 @@ pub fn build_app(
                 .add(("X-Content-Type-Options", "nosniff"))
                 .add(("Referrer-Policy", "no-referrer")),
         )
+        .wrap(from_fn(head_as_get))
         .wrap(cors)
         .wrap(from_fn(metrics::observe))
 }
@@ -212,6 +218,21 @@ fn cors(origins: &[String]) -> Cors {
         cors = cors.allowed_origin(origin);
     }
     cors
+}
+
+/// Every GET resource answers HEAD (RFC 9110 9.3.2): a HEAD is handled as
+/// the GET it stands for, through the same limits, cache and handler, and
+/// the connection sends the head alone (actix's HTTP/1 codec remembers the
+/// request was a HEAD and writes no body, keeping `Content-Length`). Where
+/// no GET exists the answer is the GET's: 404, or 405 with `Allow`.
+async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
 }
 
 /// No path names a resource with a NUL character in it (PostgreSQL refuses
@@ -311,25 +332,33 @@ async fn refuse_oversized_heads(
 /// Keeps caches right around compression. A compressed body is other bytes
 /// than the one its strong `ETag` names (RFC 9110, 8.8.3), so an encoded
 /// response carries the weak form (our `If-None-Match` compares weakly, so
-/// either form revalidates). A 200 that was not compressed could have been,
-/// so it says `Vary: Accept-Encoding` too, or a shared cache could hand a
-/// stored brotli body to a client that cannot read it, or the reverse.
+/// either form revalidates). A 304 carries the form its 200 would have (the
+/// weak one whenever the client takes a coding we send). A 200 or 304 says
+/// `Vary: Accept-Encoding`, or a shared cache could hand a stored brotli
+/// body to a client that cannot read it, or the reverse.
 async fn encoding_aware_caching(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let coded = negotiate(req.headers(), &[Coding::Brotli, Coding::Gzip]) != Coding::Identity;
     let mut response = next.call(req).await?;
-    let ok = response.status() == actix_web::http::StatusCode::OK;
+    let status = response.status();
+    let revalidated = status == actix_web::http::StatusCode::NOT_MODIFIED;
     let headers = response.headers_mut();
-    if !headers.contains_key(header::CONTENT_ENCODING) {
-        if ok {
-            headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
-        }
-    } else if let Some(etag) = headers.get(header::ETAG).and_then(|v| v.to_str().ok())
+    let weaken = headers.contains_key(header::CONTENT_ENCODING) || (revalidated && coded);
+    if weaken
+        && let Some(etag) = headers.get(header::ETAG).and_then(|v| v.to_str().ok())
         && etag.starts_with('"')
-        && let Ok(weak) = HeaderValue::from_str(&format!("W/{etag}"))
+        && let Ok(weak) = HeaderValue::from_str(&weak(etag))
     {
         headers.insert(header::ETAG, weak);
+    }
+    let varies = headers
+        .get_all(header::VARY)
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("accept-encoding"));
+    if (status == actix_web::http::StatusCode::OK || revalidated) && !varies {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     Ok(response)
 }
@@ -395,11 +424,17 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods a path accepts; empty when no route has this path.
+    /// The methods a path accepts (HEAD wherever GET is); empty when no
+    /// route has this path.
     pub fn allowed_methods(&self, path: &str) -> Vec<Method> {
-        self.route(path)
+        let mut methods: Vec<Method> = self
+            .route(path)
             .map(|methods| methods.iter().map(|(m, _)| m.clone()).collect())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if methods.contains(&Method::GET) {
+            methods.insert(1, Method::HEAD);
+        }
+        methods
     }
 
     /// Whether the operation at `method` `path` takes a bearer token: only
@@ -458,19 +493,26 @@ mod tests {
     #[test]
     fn the_route_table_knows_documented_paths() {
         let table = RouteTable::from_openapi(&documented_api());
-        assert_eq!(table.allowed_methods("/health/live"), vec![Method::GET]);
+        assert_eq!(
+            table.allowed_methods("/health/live"),
+            vec![Method::GET, Method::HEAD]
+        );
         assert_eq!(
             table.allowed_methods("/api/v1/articles"),
-            vec![Method::GET, Method::POST]
+            vec![Method::GET, Method::HEAD, Method::POST]
         );
         assert_eq!(
             table.allowed_methods("/api/v1/articles/some-slug"),
-            vec![Method::GET, Method::PATCH, Method::DELETE]
+            vec![Method::GET, Method::HEAD, Method::PATCH, Method::DELETE]
         );
         assert_eq!(
             table.allowed_methods("/api/v1/topics/trending"),
-            vec![Method::GET],
+            vec![Method::GET, Method::HEAD],
             "the literal path wins over /topics/{{slug}}, once"
+        );
+        assert_eq!(
+            table.allowed_methods("/api/v1/auth/login"),
+            vec![Method::POST]
         );
         assert!(table.allowed_methods("/api/v1/nothing").is_empty());
         assert!(table.allowed_methods("/api/v1/articles/a/b").is_empty());

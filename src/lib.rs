@@ -14,6 +14,7 @@ pub mod housekeeping;
 pub mod limits;
 pub mod mail;
 pub mod metrics;
+pub mod negotiation;
 pub mod openapi;
 pub mod readership;
 pub mod routes;

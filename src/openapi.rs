@@ -294,13 +294,29 @@ fn add_surrogate_keys(doc: &mut OpenApiDoc) {
 /// The OpenAPI 3.1 description of every endpoint, as served; Swagger UI at `/docs` reads it.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "The OpenAPI document.", body = Object))
+    responses(
+        (status = 200, description = "The OpenAPI document.", body = Object,
+            headers(("ETag" = String, description = "Strong validator of the document."))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+    )
 )]
 #[get("/openapi.json")]
-pub async fn get_openapi(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
+pub async fn get_openapi(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
+    let etag = state.openapi_etag.as_str();
+    let current = crate::negotiation::still_fresh(req.headers(), Some(etag), None);
+    let mut response = if current {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header(("ETag", etag))
+        .insert_header(("Cache-Control", "public, max-age=300"));
+    if current {
+        return response.finish();
+    }
+    response
         .content_type("application/json")
-        .insert_header(("Cache-Control", "public, max-age=300"))
         .body(state.openapi_json.as_ref().clone())
 }
 

@@ -842,3 +842,20 @@ pub fn rerender_previews(conn: &mut DbConnection) -> QueryResult<usize> {
         .execute(conn)?;
     Ok(changed)
 }
+
+/// When public output last changed: the newest `updated_at` (or
+/// publication) of an article published by `now`.
+pub fn latest_public_change(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    let (updated, published): (Option<NaiveDateTime>, Option<NaiveDateTime>) = articles::table
+        .filter(articles::status.eq(ArticleStatus::Published.as_str()))
+        .filter(articles::published_at.le(now))
+        .select((
+            dsl::max(articles::updated_at),
+            dsl::max(articles::published_at),
+        ))
+        .first(conn)?;
+    Ok(updated.max(published))
+}

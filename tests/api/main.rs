@@ -16,6 +16,7 @@ mod catalogue;
 mod cdn;
 mod feeds;
 mod harness;
+mod http;
 mod integrity;
 mod inventory;
 mod newsletters;

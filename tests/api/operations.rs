@@ -48,12 +48,12 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
 
     let response = app.request(Method::DELETE, "/api/v1/articles", &[]).await;
     response.assert_problem(405, "method_not_allowed");
-    assert_eq!(response.header("allow"), Some("GET, POST"));
+    assert_eq!(response.header("allow"), Some("GET, HEAD, POST"));
     let response = app
         .request(Method::PUT, "/api/v1/articles/some-slug", &[])
         .await;
     response.assert_problem(405, "method_not_allowed");
-    assert_eq!(response.header("allow"), Some("GET, PATCH, DELETE"));
+    assert_eq!(response.header("allow"), Some("GET, HEAD, PATCH, DELETE"));
     app.request(Method::POST, "/health/live", &[])
         .await
         .assert_problem(405, "method_not_allowed");
@@ -62,7 +62,7 @@ async fn unknown_routes_and_wrong_methods_are_problems() {
         .request(Method::OPTIONS, "/api/v1/topics/trending", &[])
         .await;
     response.assert_problem(405, "method_not_allowed");
-    assert_eq!(response.header("allow"), Some("GET"));
+    assert_eq!(response.header("allow"), Some("GET, HEAD"));
 }
 
 #[actix_web::test]
