@@ -58,6 +58,8 @@ const MAX_STALE: Duration = Duration::from_secs(30);
 const MAX_ARTICLES: usize = 1_024;
 /// Purges remembered, to refuse copies loaded before one of them.
 const PURGE_LOG: usize = 256;
+/// Longest a request waits for another to fill the copy it also needs.
+const FILL_WAIT: Duration = Duration::from_secs(5);
 /// Smallest body worth compressing: below this, headers outweigh savings.
 const MIN_COMPRESSED: usize = 256;
 /// gzip level of stored variants (flate2's default; level 9 saved about 1%
@@ -69,6 +71,32 @@ const BROTLI_QUALITY: u32 = 5;
 
 /// A published article as readers' requests load it.
 pub type PublicArticle = Arc<(ArticleRow, ArticleCard)>;
+
+/// What the cache holds for a key.
+enum Lookup {
+    /// A copy to serve.
+    Hit(Box<Entry>),
+    /// An expired copy, which this request is to refresh (the others are
+    /// served the old copy meanwhile).
+    Refresh,
+    /// Nothing usable.
+    Missing,
+}
+
+/// A claim to fill a missing copy, released when dropped, however the
+/// request ends (a panic or a dropped connection included).
+struct Filling<'a> {
+    cache: &'a ResponseCache,
+    key: String,
+    ttl: Duration,
+    stored: bool,
+}
+
+impl Drop for Filling<'_> {
+    fn drop(&mut self) {
+        self.cache.release(&self.key, self.stored, self.ttl);
+    }
+}
 
 #[derive(Clone)]
 struct Entry {
@@ -131,6 +159,12 @@ fn compressed(body: &[u8]) -> (Option<Bytes>, Option<Bytes>) {
 #[derive(Default)]
 struct Inner {
     entries: HashMap<String, Entry>,
+    /// Keys whose first copy one request is computing; the others wait on
+    /// the channel, which closes when it is done (stored or not).
+    filling: HashMap<String, tokio::sync::watch::Sender<()>>,
+    /// Keys whose last fill stored nothing (a private or failed answer),
+    /// until when: their misses do not wait for one another.
+    unstored: HashMap<String, Instant>,
     articles: HashMap<String, (Instant, Vec<String>, PublicArticle)>,
     bytes: usize,
     /// Counts purges; what was loaded at an older one may be stale.
@@ -254,23 +288,71 @@ impl ResponseCache {
     /// within `REFRESH_TIMEOUT` is handed to the next request, and no copy is
     /// served more than `MAX_STALE` past its time.
     fn get(&self, key: &str, ttl: Duration) -> Option<Entry> {
+        match self.lookup(key, ttl) {
+            Lookup::Hit(entry) => Some(*entry),
+            Lookup::Refresh | Lookup::Missing => None,
+        }
+    }
+
+    /// Like [`ResponseCache::get`], telling a missing copy from one this
+    /// request is to refresh.
+    fn lookup(&self, key: &str, ttl: Duration) -> Lookup {
         let mut inner = self.lock();
-        let entry = inner.entries.get_mut(key)?;
+        let Some(entry) = inner.entries.get_mut(key) else {
+            return Lookup::Missing;
+        };
         let age = entry.stored.elapsed();
         if age < ttl {
-            return Some(entry.clone());
+            return Lookup::Hit(Box::new(entry.clone()));
         }
         if age >= ttl + MAX_STALE {
-            return None;
+            return Lookup::Missing;
         }
         if entry
             .refreshing
             .is_some_and(|since| since.elapsed() < REFRESH_TIMEOUT)
         {
-            return Some(entry.clone());
+            return Lookup::Hit(Box::new(entry.clone()));
         }
         entry.refreshing = Some(Instant::now());
-        None
+        Lookup::Refresh
+    }
+
+    /// For a missing copy: this request fills it (`Ok`, holding the claim
+    /// until the guard drops), or waits for the request already filling it
+    /// (`Err` with a receiver). Keys whose answers are not kept (private,
+    /// failed) are filled by everyone at once, as before.
+    fn claim(&self, key: &str) -> Option<Result<(), tokio::sync::watch::Receiver<()>>> {
+        let mut inner = self.lock();
+        if inner
+            .unstored
+            .get(key)
+            .is_some_and(|until| *until > Instant::now())
+        {
+            return None;
+        }
+        if let Some(filling) = inner.filling.get(key) {
+            return Some(Err(filling.subscribe()));
+        }
+        if inner.filling.len() >= MAX_ENTRIES {
+            return None;
+        }
+        let (sender, _) = tokio::sync::watch::channel(());
+        inner.filling.insert(key.to_owned(), sender);
+        if inner.unstored.len() >= MAX_ENTRIES {
+            inner.unstored.clear();
+        }
+        Some(Ok(()))
+    }
+
+    /// Ends a claim: waiters wake and look again. `stored` says whether a
+    /// copy was kept; if not, the key's misses stop waiting for a while.
+    fn release(&self, key: &str, stored: bool, ttl: Duration) {
+        let mut inner = self.lock();
+        inner.filling.remove(key);
+        if !stored {
+            inner.unstored.insert(key.to_owned(), Instant::now() + ttl);
+        }
     }
 
     fn put(&self, key: String, generation: u64, entry: (HeaderMap, Bytes, Option<i64>)) {
@@ -402,12 +484,40 @@ pub async fn cache<B: MessageBody + 'static>(
         .uri()
         .path_and_query()
         .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
-    if let Some(entry) = state.cache.get(&key, ttl) {
+    let hit = |state: &AppState, req: ServiceRequest, entry: Entry, outcome: &str| {
         if let Some(article) = entry.article {
             let reader = format!("addr:{}", ClientAddr::of(req.request()).key());
             state.views.record(article, &reader, state.clock.now());
         }
-        return Ok(replay(req, entry).map_into_right_body());
+        state.metrics.cache(outcome);
+        replay(req, entry)
+    };
+    let mut filling = None;
+    match state.cache.lookup(&key, ttl) {
+        Lookup::Hit(entry) => return Ok(hit(&state, req, *entry, "hit").map_into_right_body()),
+        Lookup::Refresh => state.metrics.cache("refresh"),
+        // A cold copy is filled by one request; the others wait for it
+        // (bounded), rather than every concurrent miss computing the same
+        // answer and draining the pool after a restart.
+        Lookup::Missing => match state.cache.claim(&key) {
+            Some(Ok(())) => {
+                filling = Some(Filling {
+                    cache: &state.cache,
+                    key: key.clone(),
+                    ttl,
+                    stored: false,
+                });
+                state.metrics.cache("fill");
+            }
+            Some(Err(mut done)) => {
+                let _ = actix_web::rt::time::timeout(FILL_WAIT, done.changed()).await;
+                if let Some(entry) = state.cache.get(&key, ttl) {
+                    return Ok(hit(&state, req, entry, "waited").map_into_right_body());
+                }
+                state.metrics.cache("fill");
+            }
+            None => state.metrics.cache("fill"),
+        },
     }
     let generation = state.cache.generation();
     let response = next.call(req).await?;
@@ -439,6 +549,10 @@ pub async fn cache<B: MessageBody + 'static>(
         generation,
         (head.headers().clone(), body.clone(), article),
     );
+    if let Some(filling) = filling.as_mut() {
+        filling.stored = true;
+    }
+    drop(filling);
     // Answered as a hit is, so the first reader gets the stored coding too.
     match state.cache.get(&key, ttl) {
         Some(entry) => {

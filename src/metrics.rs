@@ -24,6 +24,7 @@ pub struct Metrics {
     latency: HistogramVec,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
+    response_cache: IntCounterVec,
 }
 
 impl Metrics {
@@ -47,19 +48,34 @@ impl Metrics {
             ]),
             &["route", "method"],
         )?;
+        let response_cache = IntCounterVec::new(
+            Opts::new(
+                "response_cache_total",
+                "Cacheable requests by outcome: hit, waited (for another request's fill), \
+                 fill (computed a missing copy) or refresh (recomputed an expired one).",
+            ),
+            &["outcome"],
+        )?;
         let pool_connections = IntGauge::new("db_pool_connections", "Open database connections.")?;
         let pool_idle = IntGauge::new("db_pool_idle_connections", "Idle database connections.")?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
+        registry.register(Box::new(response_cache.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
             pool_connections,
             pool_idle,
+            response_cache,
         })
+    }
+
+    /// Counts one cacheable request's outcome (see `cache`).
+    pub fn cache(&self, outcome: &str) {
+        self.response_cache.with_label_values(&[outcome]).inc();
     }
 
     fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {

@@ -201,3 +201,48 @@ async fn an_empty_feed_does_not_date_itself_to_1970() {
     assert!(!modified.contains("1970"), "{modified}");
     assert!(!feed.text().contains("1970"), "{}", feed.text());
 }
+
+/// The count of one outcome of the response cache, from `/metrics`.
+async fn cache_outcome(app: &TestApp, outcome: &str) -> u64 {
+    let metrics = app.get("/metrics").await.text();
+    let line = format!("newsdesk_response_cache_total{{outcome=\"{outcome}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&line))
+        .map_or(0, |n| n.trim().parse().expect("a count"))
+}
+
+#[actix_web::test]
+async fn a_cold_copy_is_computed_once_however_many_ask_at_once() {
+    let app = cached_app().await;
+    for i in 0..30 {
+        ArticleBuilder::new(&format!("story-{i}")).insert(&app);
+    }
+    let requests = (0..32).map(|_| app.get("/api/v1/home"));
+    let answers = futures_util::future::join_all(requests).await;
+    assert!(answers.iter().all(|a| a.status == 200));
+    let first = answers[0].body.clone();
+    assert!(
+        answers.iter().all(|a| a.body == first),
+        "one answer for all"
+    );
+    assert_eq!(cache_outcome(&app, "fill").await, 1, "computed once");
+    assert_eq!(
+        cache_outcome(&app, "waited").await + cache_outcome(&app, "hit").await,
+        31
+    );
+    // Answers nobody keeps (per reader) are not held up behind each other.
+    ArticleBuilder::new("metered")
+        .access(newsdesk::domain::article::AccessLevel::Metered)
+        .insert(&app);
+    let metered = (0..8).map(|_| app.get("/api/v1/articles/metered"));
+    for answer in futures_util::future::join_all(metered).await {
+        assert_eq!(answer.status, 200);
+        assert!(
+            answer
+                .header("cache-control")
+                .unwrap()
+                .starts_with("private")
+        );
+    }
+}
