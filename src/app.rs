@@ -19,7 +19,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::meter_token::MeterKeys;
-use crate::cache::{self, ResponseCache};
+use crate::cache::{self, EtagDecided, ResponseCache, WasHead};
 use crate::config::Config;
 use crate::db::{Db, DbPool};
 use crate::error::{self, ApiError};
@@ -189,7 +189,7 @@ pub fn build_app(
 
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([
             "authorization",
             "content-type",
@@ -221,16 +221,20 @@ fn cors(origins: &[String]) -> Cors {
 }
 
 /// Every GET resource answers HEAD (RFC 9110 9.3.2): a HEAD is handled as
-/// the GET it stands for, through the same limits, cache and handler, and
-/// the connection sends the head alone (actix's HTTP/1 codec remembers the
-/// request was a HEAD and writes no body, keeping `Content-Length`). Where
-/// no GET exists the answer is the GET's: 404, or 405 with `Allow`.
+/// the GET it stands for, through the same limits, cache and handler
+/// (which count no view and spend no meter for it: see `WasHead`), and the
+/// connection sends the head alone (actix's HTTP/1 codec remembers the
+/// request was a HEAD and writes no body, keeping `Content-Length`; with
+/// pipelined requests that memory is the latest request's, an actix-http
+/// limitation). Where no GET exists the answer is the GET's: 404, or 405
+/// with `Allow`.
 async fn head_as_get(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if req.method() == Method::HEAD {
         req.head_mut().method = Method::GET;
+        req.extensions_mut().insert(WasHead);
     }
     next.call(req).await
 }
@@ -340,12 +344,29 @@ async fn encoding_aware_caching(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let coded = negotiate(req.headers(), &[Coding::Brotli, Coding::Gzip]) != Coding::Identity;
+    // What `Compress` will code a 200 in for this client.
+    let coded = negotiate(
+        req.headers(),
+        &[Coding::Brotli, Coding::Gzip, Coding::Deflate],
+    ) != Coding::Identity;
     let mut response = next.call(req).await?;
     let status = response.status();
     let revalidated = status == actix_web::http::StatusCode::NOT_MODIFIED;
+    let decided = response
+        .response()
+        .extensions()
+        .get::<EtagDecided>()
+        .is_some();
     let headers = response.headers_mut();
-    let weaken = headers.contains_key(header::CONTENT_ENCODING) || (revalidated && coded);
+    // The cache marks identity answers so that `Compress` passes them by.
+    let identity = headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| v.as_bytes() == b"identity");
+    if identity {
+        headers.remove(header::CONTENT_ENCODING);
+    }
+    let weaken =
+        !decided && (headers.contains_key(header::CONTENT_ENCODING) || (revalidated && coded));
     if weaken
         && let Some(etag) = headers.get(header::ETAG).and_then(|v| v.to_str().ok())
         && etag.starts_with('"')

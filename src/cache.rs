@@ -66,8 +66,10 @@ const MIN_COMPRESSED: usize = 256;
 /// more on article lists for twice the time).
 const GZIP_LEVEL: u32 = 6;
 /// Brotli quality of stored variants: 5 compresses a 22 KB article list in
-/// about a millisecond, once per fill; 11 took tens of milliseconds.
+/// about a millisecond, once per copy; 11 took tens of milliseconds.
 const BROTLI_QUALITY: u32 = 5;
+/// Longest request target kept: the query itself is refused past 2 KiB.
+const MAX_KEY: usize = 4096;
 
 /// A published article as readers' requests load it.
 pub type PublicArticle = Arc<(ArticleRow, ArticleCard)>;
@@ -87,14 +89,16 @@ enum Lookup {
 /// request ends (a panic or a dropped connection included).
 struct Filling<'a> {
     cache: &'a ResponseCache,
-    key: String,
+    key: u64,
     ttl: Duration,
-    stored: bool,
+    /// The answer was computed and will not be kept (it depends on the
+    /// reader, or the cache refused it): the key's misses stop waiting.
+    unkept: bool,
 }
 
 impl Drop for Filling<'_> {
     fn drop(&mut self) {
-        self.cache.release(&self.key, self.stored, self.ttl);
+        self.cache.release(self.key, self.unkept, self.ttl);
     }
 }
 
@@ -109,51 +113,71 @@ struct Entry {
     keys: Vec<String>,
     headers: HeaderMap,
     body: Bytes,
-    /// The body gzip-compressed, when that is smaller.
-    gzip: Option<Bytes>,
-    /// The body brotli-compressed, when that is smaller.
-    brotli: Option<Bytes>,
+    /// The body gzip-compressed, made by the first hit that asks for it
+    /// (`None` inside when that is not smaller), then shared by every hit.
+    gzip: Arc<std::sync::OnceLock<Option<Bytes>>>,
+    /// The same for brotli.
+    brotli: Arc<std::sync::OnceLock<Option<Bytes>>>,
 }
 
 impl Entry {
-    fn size(&self) -> usize {
-        self.body.len()
-            + self.gzip.as_ref().map_or(0, Bytes::len)
-            + self.brotli.as_ref().map_or(0, Bytes::len)
+    /// Bytes charged to the cache: the key, the body and room for its
+    /// compressed variants (each smaller than the body, usually far smaller).
+    fn size(&self, key: &str) -> usize {
+        key.len() + self.body.len() + self.body.len() / 2
     }
 
-    fn codings(&self) -> Vec<Coding> {
-        let mut codings = Vec::new();
-        if self.brotli.is_some() {
-            codings.push(Coding::Brotli);
+    /// The codings a client may be sent this copy in.
+    fn codings(&self) -> &'static [Coding] {
+        if self.body.len() < MIN_COMPRESSED {
+            &[]
+        } else {
+            &[Coding::Brotli, Coding::Gzip]
         }
-        if self.gzip.is_some() {
-            codings.push(Coding::Gzip);
+    }
+
+    /// The body in `coding`, compressing it the first time it is wanted
+    /// (not when the copy is stored: a key asked for once, such as a query
+    /// string made up to miss the cache, never pays for a compression at
+    /// these levels). `None` when that coding is not smaller.
+    fn coded(&self, coding: Coding) -> Option<Bytes> {
+        use std::io::Write as _;
+        let body = &self.body;
+        let smaller = |coded: Vec<u8>| (coded.len() < body.len()).then(|| Bytes::from(coded));
+        match coding {
+            Coding::Identity | Coding::Deflate => None,
+            Coding::Gzip => self
+                .gzip
+                .get_or_init(|| {
+                    let level = flate2::Compression::new(GZIP_LEVEL);
+                    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), level);
+                    gzip.write_all(body)
+                        .ok()
+                        .and_then(|()| gzip.finish().ok())
+                        .and_then(smaller)
+                })
+                .clone(),
+            Coding::Brotli => self
+                .brotli
+                .get_or_init(|| {
+                    let mut brotli = Vec::with_capacity(body.len() / 4);
+                    let written = {
+                        let mut writer =
+                            brotli::CompressorWriter::new(&mut brotli, 4096, BROTLI_QUALITY, 22);
+                        writer.write_all(body).and_then(|()| writer.flush())
+                    };
+                    written.ok().and_then(|()| smaller(brotli))
+                })
+                .clone(),
         }
-        codings
     }
 }
 
-/// `body` compressed with gzip and with brotli, each kept only when smaller.
-fn compressed(body: &[u8]) -> (Option<Bytes>, Option<Bytes>) {
-    use std::io::Write as _;
-    if body.len() < MIN_COMPRESSED {
-        return (None, None);
-    }
-    let smaller = |coded: Vec<u8>| (coded.len() < body.len()).then(|| Bytes::from(coded));
-    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(GZIP_LEVEL));
-    let gzip = gzip
-        .write_all(body)
-        .ok()
-        .and_then(|()| gzip.finish().ok())
-        .and_then(smaller);
-    let mut brotli = Vec::with_capacity(body.len() / 4);
-    let written = {
-        let mut writer = brotli::CompressorWriter::new(&mut brotli, 4096, BROTLI_QUALITY, 22);
-        writer.write_all(body).and_then(|()| writer.flush())
-    };
-    let brotli = written.ok().and_then(|()| smaller(brotli));
-    (gzip, brotli)
+/// A request target as the claim maps key it: a keyed hash, so that long
+/// made-up targets cost those maps eight bytes each.
+fn claim_key(cache: &ResponseCache, key: &str) -> u64 {
+    use std::hash::BuildHasher as _;
+    cache.hasher.hash_one(key)
 }
 
 #[derive(Default)]
@@ -161,10 +185,10 @@ struct Inner {
     entries: HashMap<String, Entry>,
     /// Keys whose first copy one request is computing; the others wait on
     /// the channel, which closes when it is done (stored or not).
-    filling: HashMap<String, tokio::sync::watch::Sender<()>>,
+    filling: HashMap<u64, tokio::sync::watch::Sender<()>>,
     /// Keys whose last fill stored nothing (a private or failed answer),
     /// until when: their misses do not wait for one another.
-    unstored: HashMap<String, Instant>,
+    unstored: HashMap<u64, Instant>,
     articles: HashMap<String, (Instant, Vec<String>, PublicArticle)>,
     bytes: usize,
     /// Counts purges; what was loaded at an older one may be stale.
@@ -223,6 +247,7 @@ fn article_keys(article: &PublicArticle) -> Vec<String> {
 #[derive(Default)]
 pub struct ResponseCache {
     inner: Mutex<Inner>,
+    hasher: std::collections::hash_map::RandomState,
 }
 
 impl ResponseCache {
@@ -247,10 +272,10 @@ impl ResponseCache {
         }
         let hit = |tags: &[String]| keys.is_empty() || tags.iter().any(|t| keys.contains(t));
         let mut freed = 0;
-        inner.entries.retain(|_, entry| {
+        inner.entries.retain(|key, entry| {
             let gone = hit(&entry.keys);
             if gone {
-                freed += entry.size();
+                freed += entry.size(key);
             }
             !gone
         });
@@ -322,51 +347,60 @@ impl ResponseCache {
     /// until the guard drops), or waits for the request already filling it
     /// (`Err` with a receiver). Keys whose answers are not kept (private,
     /// failed) are filled by everyone at once, as before.
-    fn claim(&self, key: &str) -> Option<Result<(), tokio::sync::watch::Receiver<()>>> {
+    fn claim(&self, key: &str) -> Option<Result<u64, tokio::sync::watch::Receiver<()>>> {
+        let hashed = claim_key(self, key);
         let mut inner = self.lock();
         if inner
             .unstored
-            .get(key)
+            .get(&hashed)
             .is_some_and(|until| *until > Instant::now())
         {
             return None;
         }
-        if let Some(filling) = inner.filling.get(key) {
+        if let Some(filling) = inner.filling.get(&hashed) {
             return Some(Err(filling.subscribe()));
+        }
+        if inner.entries.contains_key(key) {
+            // Filled between the lookup and now: look again at once.
+            let (_, done) = tokio::sync::watch::channel(());
+            return Some(Err(done));
         }
         if inner.filling.len() >= MAX_ENTRIES {
             return None;
         }
         let (sender, _) = tokio::sync::watch::channel(());
-        inner.filling.insert(key.to_owned(), sender);
-        if inner.unstored.len() >= MAX_ENTRIES {
-            inner.unstored.clear();
-        }
-        Some(Ok(()))
+        inner.filling.insert(hashed, sender);
+        Some(Ok(hashed))
     }
 
-    /// Ends a claim: waiters wake and look again. `stored` says whether a
-    /// copy was kept; if not, the key's misses stop waiting for a while.
-    fn release(&self, key: &str, stored: bool, ttl: Duration) {
+    /// Ends a claim: waiters wake and look again. When the answer will not
+    /// be kept (`unkept`), the key's misses stop waiting for a while.
+    fn release(&self, key: u64, unkept: bool, ttl: Duration) {
         let mut inner = self.lock();
-        inner.filling.remove(key);
-        if !stored {
-            inner.unstored.insert(key.to_owned(), Instant::now() + ttl);
+        inner.filling.remove(&key);
+        if unkept {
+            if inner.unstored.len() >= MAX_ENTRIES {
+                let now = Instant::now();
+                inner.unstored.retain(|_, until| *until > now);
+                if inner.unstored.len() >= MAX_ENTRIES {
+                    inner.unstored.clear();
+                }
+            }
+            inner.unstored.insert(key, Instant::now() + ttl);
         }
     }
 
-    fn put(&self, key: String, generation: u64, entry: (HeaderMap, Bytes, Option<i64>)) {
+    /// Keeps a copy loaded at `generation`; whether it was kept.
+    fn put(&self, key: String, generation: u64, entry: (HeaderMap, Bytes, Option<i64>)) -> bool {
         let (headers, body, article) = entry;
-        if body.len() > MAX_BODY {
-            return;
+        if body.len() > MAX_BODY || key.len() > MAX_KEY {
+            return false;
         }
         let keys: Vec<String> = headers
             .get(&SURROGATE_KEY)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(' ').map(str::to_owned).collect())
             .unwrap_or_default();
-        // Compressed once, here, outside the lock; every hit reuses it.
-        let (gzip, brotli) = compressed(&body);
         let entry = Entry {
             article,
             refreshing: None,
@@ -374,22 +408,24 @@ impl ResponseCache {
             keys,
             headers,
             body,
-            gzip,
-            brotli,
+            gzip: Arc::default(),
+            brotli: Arc::default(),
         };
-        let size = entry.size();
+        let size = entry.size(&key);
         let mut inner = self.lock();
         if inner.purged_since(generation, &entry.keys) {
-            return;
+            return false;
         }
         if inner.entries.len() >= MAX_ENTRIES || inner.bytes + size > MAX_TOTAL {
             inner.entries.clear();
             inner.bytes = 0;
         }
         inner.bytes += size;
-        if let Some(old) = inner.entries.insert(key, entry) {
-            inner.bytes -= old.size();
+        let old = inner.entries.insert(key.clone(), entry);
+        if let Some(old) = old {
+            inner.bytes -= old.size(&key);
         }
+        true
     }
 
     /// Changes with every purge: what was loaded before a purge of its keys
@@ -411,11 +447,23 @@ fn cacheable(req: &ServiceRequest) -> bool {
         && !req.headers().contains_key("cookie")
 }
 
+/// Tells `app::encoding_aware_caching` that a response's `ETag` form is
+/// already the one its coding calls for (the cache decided it).
+#[derive(Clone, Copy, Debug)]
+pub struct EtagDecided;
+
+/// Whether the request was a HEAD (answered as a GET; see `app`).
+#[derive(Clone, Copy, Debug)]
+pub struct WasHead;
+
 /// Answers from a kept copy, in the coding the client prefers, or 304 when
 /// its copy is current (by `If-None-Match`, else `If-Modified-Since`). A
-/// 304 carries the same `ETag` form and `Vary` as the 200 would.
+/// 304 carries the same `ETag` form and `Vary` as the 200 would. An answer
+/// in identity says `Content-Encoding: identity` on its way out, so that
+/// `Compress` leaves it alone (the header is dropped again outside it).
 fn replay(req: ServiceRequest, entry: Entry) -> ServiceResponse<BoxBody> {
-    let coding = negotiate(req.headers(), &entry.codings());
+    let coding = negotiate(req.headers(), entry.codings());
+    let coded = entry.coded(coding);
     let strong = entry
         .headers
         .get(header::ETAG)
@@ -437,34 +485,40 @@ fn replay(req: ServiceRequest, entry: Entry) -> ServiceResponse<BoxBody> {
         headers.append(name.clone(), value.clone());
     }
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    if let Some(token) = coding.token() {
-        if let Some(weak) = strong.as_deref().map(weak)
-            && let Ok(weak) = HeaderValue::from_str(&weak)
-        {
-            headers.insert(header::ETAG, weak);
-        }
-        if !fresh {
-            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
-        }
+    let token = coded.as_ref().and(coding.token()).unwrap_or("identity");
+    if coded.is_some()
+        && let Some(weak) = strong.as_deref().map(weak)
+        && let Ok(weak) = HeaderValue::from_str(&weak)
+    {
+        headers.insert(header::ETAG, weak);
     }
-    let body = match (fresh, coding) {
-        (true, _) => Bytes::new(),
-        (false, Coding::Brotli) => entry.brotli.unwrap_or(entry.body),
-        (false, Coding::Gzip) => entry.gzip.unwrap_or(entry.body),
-        (false, Coding::Identity) => entry.body,
-    };
+    headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
+    response.extensions_mut().insert(EtagDecided);
     let response = if fresh {
         response.set_body(BoxBody::new(()))
     } else {
-        response.set_body(BoxBody::new(body))
+        response.set_body(BoxBody::new(coded.unwrap_or(entry.body)))
     };
     req.into_response(response)
 }
 
-/// Serves public GETs from the cache and keeps what they return; empties
-/// the cache after any successful write.
+/// The conditional headers of a request, taken off it: the request that
+/// fills or refreshes a copy must get the whole answer to store, whatever
+/// its own client already holds.
+fn take_conditions(req: &mut ServiceRequest) -> Vec<(header::HeaderName, HeaderValue)> {
+    let mut taken = Vec::new();
+    for name in [header::IF_NONE_MATCH, header::IF_MODIFIED_SINCE] {
+        for value in req.headers_mut().remove(&name) {
+            taken.push((name.clone(), value));
+        }
+    }
+    taken
+}
+
+/// Serves public GETs from the cache and keeps what they return; on a
+/// successful write, forgets what the write says it changed.
 pub async fn cache<B: MessageBody + 'static>(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B, BoxBody>>, actix_web::Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
@@ -485,7 +539,11 @@ pub async fn cache<B: MessageBody + 'static>(
         .path_and_query()
         .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
     let hit = |state: &AppState, req: ServiceRequest, entry: Entry, outcome: &str| {
-        if let Some(article) = entry.article {
+        // A HEAD reads nothing: it is no view.
+        if let Some(article) = entry
+            .article
+            .filter(|_| req.extensions().get::<WasHead>().is_none())
+        {
             let reader = format!("addr:{}", ClientAddr::of(req.request()).key());
             state.views.record(article, &reader, state.clock.now());
         }
@@ -500,12 +558,12 @@ pub async fn cache<B: MessageBody + 'static>(
         // (bounded), rather than every concurrent miss computing the same
         // answer and draining the pool after a restart.
         Lookup::Missing => match state.cache.claim(&key) {
-            Some(Ok(())) => {
+            Some(Ok(claimed)) => {
                 filling = Some(Filling {
                     cache: &state.cache,
-                    key: key.clone(),
+                    key: claimed,
                     ttl,
-                    stored: false,
+                    unkept: false,
                 });
                 state.metrics.cache("fill");
             }
@@ -519,6 +577,7 @@ pub async fn cache<B: MessageBody + 'static>(
             None => state.metrics.cache("fill"),
         },
     }
+    let conditions = take_conditions(&mut req);
     let generation = state.cache.generation();
     let response = next.call(req).await?;
     let public = response
@@ -527,6 +586,11 @@ pub async fn cache<B: MessageBody + 'static>(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("public"));
     if response.status() != StatusCode::OK || !public {
+        // Only an answer that depends on the reader is never kept: a failed
+        // or missing one may well be kept next time.
+        if let Some(filling) = filling.as_mut() {
+            filling.unkept = response.status() == StatusCode::OK;
+        }
         return Ok(response.map_into_left_body());
     }
     let (request, response) = response.into_parts();
@@ -544,25 +608,49 @@ pub async fn cache<B: MessageBody + 'static>(
             );
         }
     };
-    state.cache.put(
-        key.clone(),
+    let stored = state.cache.put(
+        key,
         generation,
         (head.headers().clone(), body.clone(), article),
     );
     if let Some(filling) = filling.as_mut() {
-        filling.stored = true;
+        filling.unkept = !stored;
     }
     drop(filling);
-    // Answered as a hit is, so the first reader gets the stored coding too.
-    match state.cache.get(&key, ttl) {
-        Some(entry) => {
-            Ok(replay(ServiceRequest::from_request(request), entry).map_into_right_body())
-        }
-        None => {
-            let response = head.set_body(BoxBody::new(body));
-            Ok(ServiceResponse::new(request, response).map_into_right_body())
-        }
+    // The filler's own client: its conditions decide between 304 and the
+    // body as computed (coded on the fly, at `Compress`'s cheap levels, so
+    // that a target asked for once costs no stored-variant compression).
+    let mut original = HeaderMap::new();
+    for (name, value) in conditions {
+        original.append(name, value);
     }
+    let validator = |name| head.headers().get(name).and_then(|v| v.to_str().ok());
+    let fresh = still_fresh(
+        &original,
+        validator(header::ETAG),
+        validator(header::LAST_MODIFIED).and_then(parse_http_date),
+    );
+    // Too small to code: sent as every hit will send it, in identity.
+    let small = body.len() < MIN_COMPRESSED;
+    let mut response = if fresh {
+        let mut not_modified = HttpResponse::new(StatusCode::NOT_MODIFIED);
+        for (name, value) in head.headers() {
+            not_modified
+                .headers_mut()
+                .append(name.clone(), value.clone());
+        }
+        not_modified.set_body(BoxBody::new(()))
+    } else {
+        head.set_body(BoxBody::new(body))
+    };
+    if small {
+        response.headers_mut().insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static("identity"),
+        );
+        response.extensions_mut().insert(EtagDecided);
+    }
+    Ok(ServiceResponse::new(request, response).map_into_right_body())
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ pub enum Coding {
     Brotli,
     /// gzip.
     Gzip,
+    /// deflate (zlib): `Compress` answers with it, the cache keeps none.
+    Deflate,
     /// No coding.
     Identity,
 }
@@ -23,6 +25,7 @@ impl Coding {
         match self {
             Self::Brotli => Some("br"),
             Self::Gzip => Some("gzip"),
+            Self::Deflate => Some("deflate"),
             Self::Identity => None,
         }
     }
@@ -66,16 +69,21 @@ pub fn negotiate(headers: &HeaderMap, available: &[Coding]) -> Coding {
             0.0
         }
     };
-    [Coding::Brotli, Coding::Gzip, Coding::Identity]
-        .into_iter()
-        .filter(|c| *c == Coding::Identity || available.contains(c))
-        .map(|c| (c, q_of(c)))
-        .filter(|(_, q)| *q > 0.0)
-        .fold(None, |best: Option<(Coding, f32)>, (c, q)| match best {
-            Some((_, best_q)) if best_q >= q => best,
-            _ => Some((c, q)),
-        })
-        .map_or(Coding::Identity, |(c, _)| c)
+    [
+        Coding::Brotli,
+        Coding::Gzip,
+        Coding::Deflate,
+        Coding::Identity,
+    ]
+    .into_iter()
+    .filter(|c| *c == Coding::Identity || available.contains(c))
+    .map(|c| (c, q_of(c)))
+    .filter(|(_, q)| *q > 0.0)
+    .fold(None, |best: Option<(Coding, f32)>, (c, q)| match best {
+        Some((_, best_q)) if best_q >= q => best,
+        _ => Some((c, q)),
+    })
+    .map_or(Coding::Identity, |(c, _)| c)
 }
 
 /// The weak form of an entity tag (`W/"..."`), as a coded body carries it:

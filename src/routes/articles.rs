@@ -14,6 +14,7 @@ use super::{
 };
 use crate::app::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser, meter_token};
+use crate::cache::WasHead;
 use crate::client::ClientAddr;
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey, Shelf};
 use crate::db::search::{self, SearchOrder, SearchScope};
@@ -582,6 +583,8 @@ pub async fn get_article(
     let shared = state.meter_keys.shared_id(&address);
     let shared_id = shared.clone();
     let starts_allowed = i64::from(state.config.anonymous_meters_per_address);
+    // A HEAD reads nothing: it spends no meter and counts no view.
+    let head = req.extensions().get::<WasHead>().is_some();
     let viewer = match kind {
         Reader::Anonymous => format!("addr:{address}"),
         _ => key.clone(),
@@ -620,6 +623,7 @@ pub async fn get_article(
                         address: &address,
                         shared: &shared_id,
                         starts_allowed,
+                        head,
                     };
                     let (access, view, moved) =
                         read_through_meter(conn, level, article.0.summary.id, whose, limit, now)?;
@@ -646,7 +650,9 @@ pub async fn get_article(
             }
             let (row, card) = Arc::unwrap_or_clone(loaded);
             let article_id = row.summary.id;
-            state.views.record(article_id, &viewer, now);
+            if !head {
+                state.views.record(article_id, &viewer, now);
+            }
             let mut article = Article::new(row, card, access, view);
             let partner = matches!(kind, Reader::Partner { .. });
             article.paywall = offer.filter(|_| !partner).map(|plans| {
@@ -786,6 +792,8 @@ struct Whose<'a> {
     /// more than `starts_allowed` meters this month.
     shared: &'a str,
     starts_allowed: i64,
+    /// A HEAD: decide as a GET would, but count nothing.
+    head: bool,
 }
 
 /// Applies the paywall to one read: decides, and counts the read on the
@@ -814,6 +822,7 @@ fn read_through_meter(
         address,
         shared,
         starts_allowed,
+        head,
     } = whose;
     let shared_key = format!("anon:{shared}");
     let (mut key, mut fresh, mut moved) = (key, fresh, false);
@@ -844,6 +853,10 @@ fn read_through_meter(
         already_read,
     };
     let mut decision = paywall::decide(level, reader, state);
+    if head {
+        let view = MeterView::new(limit, used, paywall::resets_at(now));
+        return Ok((decision.access, Some(view), false));
+    }
     let new_meter = decision.count_it
         && reader == Reader::Anonymous
         && used == 0

@@ -40,7 +40,8 @@ pub struct FeedParams {
     pub limit: Option<i64>,
 }
 
-/// An empty feed's `updated`: fixed, so that it stays cacheable.
+/// The feed for `params`: the newest published articles, bodies only of
+/// free ones, links from `PUBLIC_BASE_URL`.
 async fn build(state: &AppState, req: &HttpRequest, params: FeedParams) -> Result<Feed, ApiError> {
     let mut errors = Vec::new();
     for (field, value) in [

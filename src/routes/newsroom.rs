@@ -815,8 +815,14 @@ pub async fn update_article(
         .db
         .run(move |conn| {
             crate::db::transaction(conn, |conn| {
+                // The tag names a revision, not bytes: the weak form a
+                // compressed answer carried (W/"r3-7") names the same one,
+                // and editors' browsers send back what they were given.
                 let etag_ok = |etag: &str| {
-                    if_match.is_empty() || if_match.iter().any(|tag| tag == "*" || tag == etag)
+                    if_match.is_empty()
+                        || if_match
+                            .iter()
+                            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
                 };
                 apply_update(conn, &slug, &body, etag_ok, user.id, now)
             })

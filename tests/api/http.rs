@@ -246,3 +246,106 @@ async fn a_cold_copy_is_computed_once_however_many_ask_at_once() {
         );
     }
 }
+
+#[actix_web::test]
+async fn a_revalidation_fills_a_cold_copy_for_everyone() {
+    let app = cached_app().await;
+    for i in 0..10 {
+        ArticleBuilder::new(&format!("story-{i}")).insert(&app);
+    }
+    // The validator, learnt without the cache (a cookie bypasses it).
+    let etag = app
+        .get_with("/api/v1/home", &[("cookie", "x=1")])
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    let condition = [("if-none-match", etag.as_str())];
+    let revalidations = (0..16).map(|_| app.get_with("/api/v1/home", &condition));
+    let answers = futures_util::future::join_all(revalidations).await;
+    assert!(answers.iter().all(|a| a.status == 304));
+    assert_eq!(
+        cache_outcome(&app, "fill").await,
+        1,
+        "a 304 stored the copy"
+    );
+    let plain = app.get("/api/v1/home").await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(cache_outcome(&app, "hit").await, 1);
+}
+
+#[actix_web::test]
+async fn a_head_spends_no_meter_and_counts_no_view() {
+    let app = TestApp::spawn().await;
+    for i in 0..3 {
+        ArticleBuilder::new(&format!("metered-{i}"))
+            .access(newsdesk::domain::article::AccessLevel::Metered)
+            .insert(&app);
+    }
+    let first = app.get("/api/v1/articles/metered-0").await;
+    let token = first.header("x-meter-token").unwrap().to_owned();
+    for slug in ["metered-1", "metered-2"] {
+        let head = app
+            .raw(
+                Method::HEAD,
+                &format!("/api/v1/articles/{slug}"),
+                &[("x-meter-token", &token)],
+            )
+            .await;
+        assert_eq!(head.status, 200);
+    }
+    let read = app
+        .get_with("/api/v1/articles/metered-1", &[("x-meter-token", &token)])
+        .await
+        .json();
+    assert_eq!(read["access"]["meter"]["used"], 2, "{read}");
+    app.flush_views().await;
+    assert_eq!(app.state.views.pending_total(), 0);
+}
+
+#[actix_web::test]
+async fn small_cached_answers_are_not_compressed_again_on_every_hit() {
+    let app = cached_app().await;
+    for _ in 0..2 {
+        let empty = app
+            .raw(
+                Method::GET,
+                "/api/v1/topics",
+                &[("accept-encoding", BROWSER)],
+            )
+            .await;
+        assert_eq!(empty.status, 200);
+        assert!(empty.header("content-encoding").is_none() || empty.body.len() >= 256);
+    }
+    let hit = app
+        .raw(
+            Method::GET,
+            "/api/v1/topics",
+            &[("accept-encoding", BROWSER)],
+        )
+        .await;
+    assert!(
+        hit.header("content-encoding").is_none(),
+        "identity, as stored"
+    );
+    assert!(
+        hit.header("etag").unwrap().starts_with('"'),
+        "and its strong tag"
+    );
+    let revalidated = app
+        .raw(
+            Method::GET,
+            "/api/v1/topics",
+            &[
+                ("accept-encoding", BROWSER),
+                ("if-none-match", hit.header("etag").unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(revalidated.status, 304);
+    assert_eq!(
+        revalidated.header("etag"),
+        hit.header("etag"),
+        "the same form as its 200"
+    );
+}
