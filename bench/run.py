@@ -6,7 +6,15 @@ Builds the release binary, seeds fresh SQLite and PostgreSQL databases with
 drives each scenario with wrk (64 connections, fixed duration, three runs,
 medians). In the same run, nginx serves the exact bytes of each scenario's
 response as a static file, and our requests/s are reported as a ratio of
-nginx's. Writes bench/results.json and bench/results.md.
+nginx's. Every public read runs twice: as `curl` asks (no compression) and
+as browsers ask (`Accept-Encoding: gzip, deflate, br`), against nginx
+serving the same bytes pre-compressed (`gzip_static`, and `brotli_static`
+when Debian's libnginx-mod-http-brotli-static is installed). The server's
+CPU time per request comes from /proc/<pid>/stat, a figure that does not
+depend on sharing the cores with wrk. A run in which any response was not
+2xx or 3xx fails. The metered scenario is many readers holding their own
+meter tokens, reading metered articles at random. Writes bench/results.json
+and bench/results.md.
 
     python3 bench/run.py                      # everything (about 25 minutes)
     python3 bench/run.py --quick              # 1,000 articles, SQLite, 2 s runs
@@ -16,6 +24,7 @@ Needs wrk and nginx (`apt-get install wrk nginx`), and PostgreSQL on
 """
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -37,6 +46,14 @@ NGINX_PORT = 18081
 PG = "postgres://postgres@127.0.0.1:5432"
 CONNECTIONS = 64
 PASSWORD = "benchmark passphrase 1"
+BROWSER = "gzip, deflate, br"
+# Concurrent logins of the one benchmark account from one address: the
+# login throttle reserves each attempt before checking it, so more than 5 at
+# once for one account and address are refused (429) by design.
+LOGIN_CONNECTIONS = 4
+# Anonymous readers of the metered scenario, each with a meter token.
+METER_READERS = 600
+BROTLI_STATIC = "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so"
 
 
 def log(*args):
@@ -139,35 +156,55 @@ def stop(process):
 LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
-def wrk(url, seconds, script=None):
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, seconds, script=None, headers=(), pid=None, connections=CONNECTIONS):
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
     if script:
         command += ["-s", script]
+    before = cpu_seconds(pid) if pid else None
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    total = int(re.search(r"(\d+) requests in", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    if errors:
+        # wrk counts a 429 or a 503 as a request like any other: a run
+        # with any of them measured something else than it claims.
+        raise SystemExit(f"FAILED: {errors} of {total} responses were not 2xx/3xx at {url}")
     latencies = {}
     for percentile, value, unit in LATENCY.findall(output):
         factor = {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
         latencies[percentile] = float(value) * factor
+    cpu_us = (cpu_seconds(pid) - before) / max(total, 1) * 1e6 if pid else None
     return {"rps": rps, "p50_ms": latencies.get("50"), "p99_ms": latencies.get("99"),
-            "errors": int(non_2xx.group(1)) if non_2xx else 0}
+            "errors": errors, "cpu_us": cpu_us}
 
 
-def measure(url, seconds, runs, script=None):
-    results = [wrk(url, seconds, script) for _ in range(runs)]
+def measure(url, seconds, runs, script=None, headers=(), pid=None, connections=CONNECTIONS):
+    results = [wrk(url, seconds, script, headers, pid, connections) for _ in range(runs)]
+    cpu = [r["cpu_us"] for r in results if r["cpu_us"] is not None]
     return {
         "rps": statistics.median(r["rps"] for r in results),
         "p50_ms": statistics.median(r["p50_ms"] for r in results),
         "p99_ms": statistics.median(r["p99_ms"] for r in results),
         "errors": sum(r["errors"] for r in results),
+        "cpu_us": statistics.median(cpu) if cpu else None,
     }
 
 
 def nginx_start(root):
     conf = os.path.join(WORK, "nginx.conf")
+    brotli = os.path.exists(BROTLI_STATIC)
     with open(conf, "w") as f:
-        f.write(f"""
+        f.write((f"load_module {BROTLI_STATIC};\n" if brotli else "") + f"""
 worker_processes 2;
 pid {WORK}/nginx.pid;
 error_log {WORK}/nginx-error.log;
@@ -176,6 +213,8 @@ http {{
     access_log off;
     keepalive_requests 100000;
     default_type application/json;
+    gzip_static on;
+    {"brotli_static on;" if brotli else ""}
     server {{
         listen 127.0.0.1:{NGINX_PORT};
         root {root};
@@ -211,17 +250,41 @@ def scenarios(size):
         seen += len(page["data"])
         cursor = page["meta"]["next_cursor"]
     deep_page = 1 + target // 20
+    metered = [f"/api/v1/articles/{a['slug']}" for a in free if a["access_level"] == "metered"]
     return {
         "list": "/api/v1/articles?limit=20",
         "topic_list": f"/api/v1/articles?limit=20&topic={topic}",
         "free_article": f"/api/v1/articles/{by_level['free']}",
-        "metered_new_reader": f"/api/v1/articles/{by_level['metered']}",
+        "metered_readers": metered,
         "page_1": "/api/v1/articles?limit=20",
         "deep_page": f"/api/v1/articles?limit=20&cursor={cursor}",
         "search": "/api/v1/articles?q=port",
         "home": "/api/v1/home",
         "login": "/api/v1/auth/login",
     }, deep_page
+
+
+# Scenarios whose answer is the same for everyone, compared with nginx.
+PUBLIC = ("list", "topic_list", "free_article", "page_1", "deep_page", "search", "home")
+
+
+def metered_script(paths):
+    """Many anonymous readers, each with their own meter token, reading
+    metered articles at random: the write path of real returning readers."""
+    tokens = []
+    for _ in range(METER_READERS):
+        _, headers = get(paths[0])
+        tokens.append(headers.get("x-meter-token") or headers.get("X-Meter-Token"))
+    path = os.path.join(WORK, "metered.lua")
+    with open(path, "w") as f:
+        f.write("local tokens = {" + ",".join(json.dumps(t) for t in tokens) + "}\n")
+        f.write("local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n")
+        f.write("math.randomseed(7)\n")
+        f.write("request = function()\n")
+        f.write('  wrk.headers["X-Meter-Token"] = tokens[math.random(#tokens)]\n')
+        f.write("  return wrk.format(nil, paths[math.random(#paths)])\n")
+        f.write("end\n")
+    return path
 
 
 def login_script():
@@ -253,25 +316,47 @@ def run_backend(backend, size, seconds, runs, static_root):
             if name == "login":
                 # argon2 holds 19 MiB per hash: report the read path's peak apart.
                 results["peak_rss_mb_reads"] = peak_rss_mb(process)
-            script = login_script() if name == "login" else None
+            script = None
+            if name == "login":
+                script = login_script()
+            elif name == "metered_readers":
+                script, path = metered_script(path), path[0]
             target = f"http://127.0.0.1:{PORT}{path}"
-            if name != "login":
+            if name in PUBLIC:
                 get(path)  # warm
-            ours = measure(target, seconds, runs, script)
+            # Logins go through the throttle and a bounded hash queue.
+            connections = LOGIN_CONNECTIONS if name == "login" else CONNECTIONS
+            ours = measure(target, seconds, runs, script, pid=process.pid, connections=connections)
             entry = {"path": path, "ours": ours}
-            if name != "login":
-                # The bytes of one response, served by nginx for comparison.
+            if name in PUBLIC:
+                # The bytes of one response, served by nginx for comparison,
+                # and the same bytes as nginx serves them pre-compressed.
                 body, _ = get(path)
                 file_name = f"{backend}-{size}-{name}.json"
                 with open(os.path.join(static_root, file_name), "wb") as f:
                     f.write(body)
+                with open(os.path.join(static_root, file_name + ".gz"), "wb") as f:
+                    f.write(gzip.compress(body, 6))
+                if shutil.which("brotli"):
+                    subprocess.run(["brotli", "-f", "-q", "5", os.path.join(static_root, file_name)], check=True)
                 if conf is None:
                     conf = nginx_start(static_root)
-                entry["nginx"] = measure(f"http://127.0.0.1:{NGINX_PORT}/{file_name}", seconds, runs)
+                static = f"http://127.0.0.1:{NGINX_PORT}/{file_name}"
+                entry["nginx"] = measure(static, seconds, runs)
                 entry["ratio"] = ours["rps"] / entry["nginx"]["rps"]
+                browser = [f"Accept-Encoding: {BROWSER}"]
+                entry["ours_compressed"] = measure(target, seconds, runs, headers=browser, pid=process.pid)
+                entry["nginx_compressed"] = measure(static, seconds, runs, headers=browser)
+                entry["ratio_compressed"] = entry["ours_compressed"]["rps"] / entry["nginx_compressed"]["rps"]
             results["scenarios"][name] = entry
+            cpu = f"  {ours['cpu_us']:.0f} µs CPU" if ours.get("cpu_us") is not None else ""
             log(f"   {name:20} {ours['rps']:>10.0f} req/s  p50 {ours['p50_ms']:.2f} ms  "
-                f"p99 {ours['p99_ms']:.2f} ms" + (f"  ({entry['ratio']:.0%} of nginx)" if "ratio" in entry else ""))
+                f"p99 {ours['p99_ms']:.2f} ms{cpu}" + (f"  ({entry['ratio']:.0%} of nginx)" if "ratio" in entry else ""))
+            if "ours_compressed" in entry:
+                coded = entry["ours_compressed"]
+                log(f"   {name + ', compressed':20} {coded['rps']:>10.0f} req/s  p50 {coded['p50_ms']:.2f} ms  "
+                    f"p99 {coded['p99_ms']:.2f} ms  {coded['cpu_us']:.0f} µs CPU  "
+                    f"({entry['ratio_compressed']:.0%} of nginx)")
         results["peak_rss_mb"] = peak_rss_mb(process)
     finally:
         stop(process)
@@ -285,20 +370,25 @@ def markdown(all_results, seconds, runs):
         f"wrk, {CONNECTIONS} connections, 2 threads, {seconds} s per run, median of {runs} runs; "
         "nginx serves the same bytes as a static file (2 workers, keep-alive).",
         "",
-        "| backend | articles | scenario | req/s | p50 ms | p99 ms | nginx req/s | ratio |",
-        "|---|---|---|---|---|---|---|---|",
+        "| backend | articles | scenario | encoding | req/s | p50 ms | p99 ms | CPU µs/req | nginx req/s | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, result in all_results.items():
         backend, size = key.split(":")
         for name, entry in result["scenarios"].items():
-            ours = entry["ours"]
-            nginx = entry.get("nginx")
-            lines.append(
-                f"| {backend} | {int(size):,} | {name} | {ours['rps']:,.0f} | {ours['p50_ms']:.2f} | "
-                f"{ours['p99_ms']:.2f} | {nginx['rps']:,.0f} | {entry['ratio']:.0%} |" if nginx else
-                f"| {backend} | {int(size):,} | {name} | {ours['rps']:,.0f} | {ours['p50_ms']:.2f} | "
-                f"{ours['p99_ms']:.2f} | – | – |"
-            )
+            for coding, ours, nginx, ratio in [
+                ("identity", entry["ours"], entry.get("nginx"), entry.get("ratio")),
+                (BROWSER, entry.get("ours_compressed"), entry.get("nginx_compressed"),
+                 entry.get("ratio_compressed")),
+            ]:
+                if ours is None:
+                    continue
+                cpu = f"{ours['cpu_us']:.0f}" if ours.get("cpu_us") is not None else "–"
+                compared = f"{nginx['rps']:,.0f} | {ratio:.0%}" if nginx else "– | –"
+                lines.append(
+                    f"| {backend} | {int(size):,} | {name} | {coding} | {ours['rps']:,.0f} | "
+                    f"{ours['p50_ms']:.2f} | {ours['p99_ms']:.2f} | {cpu} | {compared} |"
+                )
     lines += ["", "| backend | articles | seed s | start-up to ready s | peak RSS MB, reads | peak RSS MB, with logins | deep page |",
               "|---|---|---|---|---|---|---|"]
     for key, result in all_results.items():
