@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -174,16 +174,11 @@ fn http_date(at: NaiveDateTime) -> String {
 fn respond(req: &HttpRequest, feed: &Feed, body: Vec<u8>, content_type: &str) -> HttpResponse {
     let updated = feed.updated;
     let etag = super::strong_etag(&body);
-    let has_etag_condition = req.headers().contains_key(header::IF_NONE_MATCH);
-    let fresh = if has_etag_condition {
-        super::if_none_match(req, &etag)
-    } else {
-        req.headers()
-            .get(header::IF_MODIFIED_SINCE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-            .is_some_and(|since| updated.and_utc().timestamp() <= since.timestamp())
-    };
+    let fresh = crate::negotiation::still_fresh(
+        req.headers(),
+        Some(&etag),
+        Some(updated.and_utc().timestamp()),
+    );
     let mut response = if fresh {
         HttpResponse::NotModified()
     } else {

@@ -555,12 +555,8 @@ pub(crate) fn strong_etag(body: &[u8]) -> String {
 
 /// Weak comparison, as RFC 9110 asks for `If-None-Match`.
 pub(crate) fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+    req.headers().contains_key(header::IF_NONE_MATCH)
+        && crate::negotiation::still_fresh(req.headers(), Some(etag), None)
 }
 
 #[cfg(test)]
