@@ -21,7 +21,8 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::meter_token::MeterKeys;
 use crate::cache::{self, EtagDecided, ResponseCache, WasHead};
 use crate::config::Config;
-use crate::db::{Db, DbPool};
+use crate::db::ledger::Ledger;
+use crate::db::{ConnectionManager, Db, DbPool};
 use crate::error::{self, ApiError};
 use crate::limits::{self, WindowCounter};
 use crate::mail::Mailer;
@@ -86,6 +87,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// Public responses kept in memory for a moment.
     pub cache: ResponseCache,
+    /// Commits the meter's writes of concurrent reads together.
+    pub ledger: Ledger,
 }
 
 impl AppState {
@@ -98,6 +101,7 @@ impl AppState {
         let api = api_doc::openapi();
         let mailer = Arc::new(Mailer::new(config.smtp_url.as_deref())?);
         let openapi_json = Bytes::from(api.to_json()?);
+        let (config_url, config_timeout) = (config.database_url.clone(), config.pool_timeout);
         Ok(Self {
             db: Db::new(pool),
             clock,
@@ -113,6 +117,7 @@ impl AppState {
             users: WindowCounter::default(),
             mailer,
             cache: ResponseCache::default(),
+            ledger: Ledger::start(ConnectionManager::new(config_url, config_timeout))?,
         })
     }
 }

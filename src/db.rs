@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod articles;
 pub mod audit;
 pub mod catalogue;
+pub mod ledger;
 pub mod login_failures;
 pub mod meter;
 pub mod newsletters;

@@ -13,6 +13,7 @@ pub mod feeds;
 pub mod housekeeping;
 pub mod limits;
 pub mod mail;
+pub mod metering;
 pub mod metrics;
 pub mod negotiation;
 pub mod openapi;

@@ -1,6 +1,8 @@
 //! Prometheus metrics: request counts and latencies by route and status,
 //! and the database pool's state.
 
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -14,6 +16,7 @@ use prometheus::{
 use tracing::Instrument;
 
 use crate::app::AppState;
+use crate::db::ledger::LedgerCounts;
 use crate::error::ApiError;
 
 /// The process's metrics, registered once.
@@ -25,6 +28,10 @@ pub struct Metrics {
     pool_connections: IntGauge,
     pool_idle: IntGauge,
     response_cache: IntCounterVec,
+    ledger: IntCounterVec,
+    /// Held while the ledger's counters catch up, so that two scrapes at
+    /// once do not add the same writes twice.
+    ledger_sync: Arc<Mutex<()>>,
 }
 
 impl Metrics {
@@ -56,6 +63,14 @@ impl Metrics {
             ),
             &["outcome"],
         )?;
+        let ledger = IntCounterVec::new(
+            Opts::new(
+                "meter_ledger_total",
+                "The meter ledger's group commit: writes answered (jobs), transactions \
+                 committed (commits), and batches that failed and ran job by job (retried).",
+            ),
+            &["event"],
+        )?;
         let pool_connections = IntGauge::new("db_pool_connections", "Open database connections.")?;
         let pool_idle = IntGauge::new("db_pool_idle_connections", "Idle database connections.")?;
         registry.register(Box::new(requests.clone()))?;
@@ -63,6 +78,7 @@ impl Metrics {
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
         registry.register(Box::new(response_cache.clone()))?;
+        registry.register(Box::new(ledger.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -70,12 +86,28 @@ impl Metrics {
             pool_connections,
             pool_idle,
             response_cache,
+            ledger,
+            ledger_sync: Arc::default(),
         })
     }
 
     /// Counts one cacheable request's outcome (see `cache`).
     pub fn cache(&self, outcome: &str) {
         self.response_cache.with_label_values(&[outcome]).inc();
+    }
+
+    /// Brings the ledger's counters up to what it has done.
+    fn ledger(&self, counts: &LedgerCounts) {
+        let _one_at_a_time = self.ledger_sync.lock().unwrap_or_else(|e| e.into_inner());
+        for (event, total) in [
+            ("jobs", &counts.jobs),
+            ("commits", &counts.commits),
+            ("retried", &counts.retried),
+        ] {
+            let counter = self.ledger.with_label_values(&[event]);
+            let total = total.load(Ordering::Relaxed);
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
     }
 
     fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
@@ -182,6 +214,7 @@ pub async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, Api
         .metrics
         .pool_idle
         .set(i64::from(pool.idle_connections));
+    state.metrics.ledger(state.ledger.counts());
     let mut buffer = Vec::new();
     TextEncoder::new()
         .encode(&state.metrics.registry.gather(), &mut buffer)

@@ -1,7 +1,7 @@
 //! Anonymous meter tokens: an opaque id the API signs, so that a reader
 //! without an account carries a meter that cannot be forged. Clearing the
 //! token starts a new meter, but only a few times per client address and
-//! month (see `routes::articles::read_through_meter`): then the address's
+//! month (see `metering::Count::run`): then the address's
 //! readers share one meter.
 
 use base64::Engine as _;

@@ -7,22 +7,34 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use super::DbConnection;
 use super::schema::meter_reads;
 
-/// Metered articles `reader` has read in `month`, and whether `article_id` is one.
+#[derive(QueryableByName)]
+struct MeterRow {
+    #[diesel(sql_type = BigInt)]
+    used: i64,
+    #[diesel(sql_type = BigInt)]
+    already: i64,
+}
+
+/// Metered articles `reader` has read in `month`, and whether `article_id`
+/// is one: one query.
 pub fn state(
     conn: &mut DbConnection,
     reader: &str,
     month: &str,
     article_id: i64,
 ) -> QueryResult<(i64, bool)> {
-    let used = used(conn, reader, month)?;
-    let already = diesel::select(diesel::dsl::exists(
-        meter_reads::table
-            .filter(meter_reads::reader.eq(reader))
-            .filter(meter_reads::month.eq(month))
-            .filter(meter_reads::article_id.eq(article_id)),
-    ))
+    // SQLite numbers `$n` parameters in the order they first appear, so
+    // they are numbered here in that order.
+    let row: MeterRow = diesel::sql_query(
+        "SELECT COUNT(*) AS used, \
+         CAST(COALESCE(MAX(CASE WHEN article_id = $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS already \
+         FROM meter_reads WHERE reader = $2 AND month = $3",
+    )
+    .bind::<BigInt, _>(article_id)
+    .bind::<Text, _>(reader)
+    .bind::<Text, _>(month)
     .get_result(conn)?;
-    Ok((used, already))
+    Ok((row.used, row.already > 0))
 }
 
 /// Metered articles `reader` has read in `month`.
@@ -34,54 +46,27 @@ pub fn used(conn: &mut DbConnection, reader: &str, month: &str) -> QueryResult<i
         .get_result(conn)
 }
 
-/// Counts a read if the reader is still under `limit` this month, atomically:
-/// concurrent reads by one reader (on any node) cannot pass the limit.
-/// Returns the reader's count afterwards, and whether this article is in it.
-pub fn count_read(
-    conn: &mut DbConnection,
-    reader: &str,
-    month: &str,
-    article_id: i64,
-    limit: i64,
-    now: NaiveDateTime,
-) -> QueryResult<(i64, bool)> {
-    crate::db::transaction(conn, |conn| {
-        lock_reader(conn, reader)?;
-        diesel::sql_query(
-            "INSERT INTO meter_reads (reader, month, article_id, read_at) \
-             SELECT $1, $2, $3, $4 \
-             WHERE (SELECT COUNT(*) FROM meter_reads WHERE reader = $1 AND month = $2) < $5 \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind::<Text, _>(reader)
-        .bind::<Text, _>(month)
-        .bind::<BigInt, _>(article_id)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(limit)
-        .execute(conn)?;
-        state(conn, reader, month, article_id)
-    })
-}
-
-/// Counts the first read of a meter minted for this very request. Nobody else
-/// holds its key yet, so there is no count to check and nothing to lock: one
-/// insert, no transaction.
-pub fn count_first_read(
+/// Counts `article_id` on `reader`'s meter for `month`. The caller has
+/// checked the allowance while holding the reader's lock (the ledger's
+/// batch does); a read already counted stays counted once. Returns whether
+/// a row was added.
+pub fn count(
     conn: &mut DbConnection,
     reader: &str,
     month: &str,
     article_id: i64,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    diesel::insert_into(meter_reads::table)
-        .values((
-            meter_reads::reader.eq(reader),
-            meter_reads::month.eq(month),
-            meter_reads::article_id.eq(article_id),
-            meter_reads::read_at.eq(now),
-        ))
-        .execute(conn)
-        .map(drop)
+) -> QueryResult<bool> {
+    let added = diesel::sql_query(
+        "INSERT INTO meter_reads (reader, month, article_id, read_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind::<Text, _>(reader)
+    .bind::<Text, _>(month)
+    .bind::<BigInt, _>(article_id)
+    .bind::<Timestamp, _>(now)
+    .execute(conn)?;
+    Ok(added > 0)
 }
 
 /// Adds what one reader read in `month` to another's meter (an anonymous

@@ -18,18 +18,19 @@ use crate::cache::WasHead;
 use crate::client::ClientAddr;
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey, Shelf};
 use crate::db::search::{self, SearchOrder, SearchScope};
-use crate::db::{DbConnection, meter, plans, readership, subscriptions};
+use crate::db::{plans, readership, subscriptions};
 use crate::domain::account::Role;
 use crate::domain::article::AccessLevel;
 use crate::domain::article::{ArticleKind, ArticleStatus};
 use crate::domain::cursor::{Cursor, MAX_OFFSET};
-use crate::domain::paywall::{self, Access, AccessReason, MeterState, Reader};
+use crate::domain::paywall::{AccessReason, Reader};
 use crate::domain::search::{SearchQuery, highlight};
 use crate::error::{ApiError, FieldError};
 use crate::limits::ApiClient;
+use crate::metering::{self, Reading, Step, Whose};
 use crate::openapi::{BadRequest, Forbidden, InvalidToken, NotFound, Unavailable};
 use crate::routes::newsroom::load_editor_view;
-use crate::views::{self, Article, ArticleList, ArticleSummary, ListMeta, MeterView, Paywall};
+use crate::views::{self, Article, ArticleList, ArticleSummary, ListMeta, Paywall};
 
 /// Filters and pagination for the article list; filters combine with AND.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -618,28 +619,50 @@ pub async fn get_article(
                     }
                     let whose = Whose {
                         reader: kind,
-                        key: &key,
+                        key,
                         fresh,
-                        address: &address,
-                        shared: &shared_id,
+                        address,
+                        shared: shared_id,
                         starts_allowed,
                         head,
                     };
-                    let (access, view, moved) =
-                        read_through_meter(conn, level, article.0.summary.id, whose, limit, now)?;
-                    let offer = if access.full {
-                        None
-                    } else {
-                        Some(plans::list(conn, false)?)
+                    let step =
+                        metering::decide(conn, level, article.0.summary.id, whose, limit, now)?;
+                    let offer = match &step {
+                        Step::Decided(reading) if !reading.access.full => {
+                            Some(plans::list(conn, false)?)
+                        }
+                        _ => None,
                     };
-                    Ok((article, access, view, offer, moved))
+                    Ok((article, kind, step, offer))
                 }
                 None => Err(article_db::find_redirect(conn, &wanted, now)?),
             })
         })
         .await?;
     match found {
-        Ok((loaded, access, view, offer, moved)) => {
+        Ok((loaded, kind, step, offer)) => {
+            let Reading {
+                access,
+                view,
+                moved,
+            } = match step {
+                Step::Decided(reading) => reading,
+                Step::Count(count) => {
+                    state
+                        .ledger
+                        .write(count.keys(), move |conn| count.run(conn))
+                        .await?
+                }
+            };
+            // A read that lost the race for the last free article is a
+            // preview after all, and offers the plans.
+            let offer = match offer {
+                None if !access.full => {
+                    Some(state.db.run(|conn| Ok(plans::list(conn, false)?)).await?)
+                }
+                offer => offer,
+            };
             if moved {
                 meter.token_to_return = Some(state.meter_keys.token_for(&shared));
             }
@@ -777,127 +800,4 @@ impl MeterIdentity {
             fresh,
         })
     }
-}
-
-/// The meter a read goes through.
-#[derive(Clone, Copy)]
-struct Whose<'a> {
-    reader: Reader,
-    key: &'a str,
-    /// Minted for this request: nothing read yet.
-    fresh: bool,
-    /// The client address's key, which anonymous meters are started from.
-    address: &'a str,
-    /// The id of the meter the address's readers share once it has started
-    /// more than `starts_allowed` meters this month.
-    shared: &'a str,
-    starts_allowed: i64,
-    /// A HEAD: decide as a GET would, but count nothing.
-    head: bool,
-}
-
-/// Applies the paywall to one read: decides, and counts the read on the
-/// meter when it is a new metered article within the allowance. The count is
-/// atomic, so a race lost at the limit turns into a preview.
-///
-/// An anonymous meter that has never counted a read is a new meter,
-/// whoever minted its token and when: its first counted read counts as a
-/// meter started by the client's address. Past `starts_allowed` this month,
-/// the read goes through the address's shared meter instead, and the third
-/// value is true: the reader must be handed that meter's token. A meter
-/// that counted reads in an earlier month is a returning reader and keeps
-/// its own meter.
-fn read_through_meter(
-    conn: &mut DbConnection,
-    level: AccessLevel,
-    article_id: i64,
-    whose: Whose<'_>,
-    limit: i64,
-    now: NaiveDateTime,
-) -> Result<(Access, Option<MeterView>, bool), ApiError> {
-    let Whose {
-        reader,
-        key,
-        fresh,
-        address,
-        shared,
-        starts_allowed,
-        head,
-    } = whose;
-    let shared_key = format!("anon:{shared}");
-    let (mut key, mut fresh, mut moved) = (key, fresh, false);
-    let limit_u32 = u32::try_from(limit).unwrap_or(u32::MAX);
-    // Free articles are the same for everyone: no meter to show or count.
-    if !paywall::is_metered(reader) || level == AccessLevel::Free {
-        let nothing = MeterState {
-            limit: limit_u32,
-            used: 0,
-            already_read: false,
-        };
-        return Ok((paywall::decide(level, reader, nothing).access, None, false));
-    }
-    let month = paywall::month_of(now);
-    // Only a metered article needs to know whether it was read before; for
-    // the others the meter is shown but never consulted.
-    // A meter minted for this very request has read nothing yet.
-    let (mut used, already_read) = if fresh {
-        (0, false)
-    } else if level == AccessLevel::Metered {
-        meter::state(conn, key, &month, article_id)?
-    } else {
-        (meter::used(conn, key, &month)?, false)
-    };
-    let state = MeterState {
-        limit: limit_u32,
-        used: u32::try_from(used).unwrap_or(u32::MAX),
-        already_read,
-    };
-    let mut decision = paywall::decide(level, reader, state);
-    if head {
-        let view = MeterView::new(limit, used, paywall::resets_at(now));
-        return Ok((decision.access, Some(view), false));
-    }
-    let new_meter = decision.count_it
-        && reader == Reader::Anonymous
-        && used == 0
-        && key != shared_key
-        && (fresh || !meter::returning(conn, key, &month)?);
-    let over_allowance = new_meter && meter::count_start(conn, address, &month)? > starts_allowed;
-    if new_meter && !over_allowance {
-        meter::remember(conn, key, &month)?;
-    }
-    if over_allowance {
-        key = &shared_key;
-        (fresh, moved) = (false, true);
-        let (shared_used, already_read) = meter::state(conn, key, &month, article_id)?;
-        used = shared_used;
-        decision = paywall::decide(
-            level,
-            reader,
-            MeterState {
-                used: u32::try_from(used).unwrap_or(u32::MAX),
-                already_read,
-                ..state
-            },
-        );
-    }
-    if decision.count_it && fresh {
-        meter::count_first_read(conn, key, &month, article_id, now)?;
-        used = 1;
-    } else if decision.count_it {
-        let (used_now, counted) = meter::count_read(conn, key, &month, article_id, limit, now)?;
-        if counted {
-            used = used_now;
-        } else {
-            let spent = MeterState {
-                used: limit_u32,
-                already_read: false,
-                ..state
-            };
-            decision = paywall::decide(level, reader, spent);
-            used = limit;
-        }
-    }
-    let view = MeterView::new(limit, used, paywall::resets_at(now));
-    Ok((decision.access, Some(view), moved))
 }

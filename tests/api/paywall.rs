@@ -431,3 +431,53 @@ async fn a_refused_reader_is_shown_the_plans_and_the_next_steps() {
     let free = app.read_anonymously("free-one", None).await.json();
     assert!(free.get("paywall").is_none());
 }
+
+#[actix_web::test]
+async fn sixty_four_reads_at_once_by_one_reader_never_pass_the_allowance() {
+    let app = TestApp::spawn().await;
+    app.metered_articles(32);
+    let token = app
+        .read_anonymously("metered-0", None)
+        .await
+        .header("x-meter-token")
+        .unwrap()
+        .to_owned();
+
+    // Every article twice, all at once: the ledger batches them, and two
+    // reads of one article may land in one batch.
+    let reads = (0..64).map(|i| {
+        let (app, token) = (&app, token.clone());
+        let slug = format!("metered-{}", i % 32);
+        async move {
+            (
+                slug.clone(),
+                app.read_anonymously(&slug, Some(&token)).await,
+            )
+        }
+    });
+    let responses = futures_util::future::join_all(reads).await;
+    let mut whole = std::collections::BTreeMap::<String, usize>::new();
+    for (slug, response) in &responses {
+        let access = access(response);
+        let used = access["meter"]["used"].as_i64().unwrap();
+        assert!(used <= 3, "the meter shows {used} of 3");
+        if access["full"] == json!(true) {
+            *whole.entry(slug.clone()).or_default() += 1;
+        }
+    }
+    assert_eq!(
+        whole.len(),
+        3,
+        "exactly the allowance of distinct articles: {whole:?}"
+    );
+    assert!(
+        whole.values().all(|&reads| reads == 2),
+        "a counted article is whole on every read: {whole:?}"
+    );
+    assert_eq!(
+        app.read_anonymously("metered-31", Some(&token))
+            .await
+            .json()["access"]["meter"]["used"],
+        3
+    );
+}
