@@ -51,8 +51,14 @@ BROWSER = "gzip, deflate, br"
 # login throttle reserves each attempt before checking it, so more than 5 at
 # once for one account and address are refused (429) by design.
 LOGIN_CONNECTIONS = 4
-# Anonymous readers of the metered scenario, each with a meter token.
+# Anonymous readers of the metered scenario, each with a meter token, and
+# the metered articles they read at random. Their allowance is the highest
+# there is (FREE_ARTICLES_PER_MONTH_ANONYMOUS=1000), so that nearly every
+# read is a new article on the reader's meter: one durable write.
 METER_READERS = 600
+METERED_ARTICLES = 2000
+# Scenarios to run (--scenarios); empty: all of them.
+ONLY = set()
 BROTLI_STATIC = "/usr/lib/nginx/modules/ngx_http_brotli_static_module.so"
 
 
@@ -104,6 +110,7 @@ def env_for(url):
         # wrk's one address stands for many readers: without this, every
         # new reader after the tenth would share the address's meter.
         ANONYMOUS_METERS_PER_ADDRESS="1000000",
+        FREE_ARTICLES_PER_MONTH_ANONYMOUS="1000",
         RUST_LOG="warn",
         WORKERS="2",
         JWT_SECRET="benchmark-secret-benchmark-secret-0123456789",
@@ -243,14 +250,19 @@ def scenarios(size):
     # database has only 50 such pages).
     target = min(999 * 20, size - 20)
     cursor, seen = None, 0
+    # On the way, the metered articles the meter readers read, up to
+    # METERED_ARTICLES of them.
+    metered = []
     while seen < target:
         step = min(100, target - seen)
         path = f"/api/v1/articles?limit={step}" + (f"&cursor={cursor}" if cursor else "")
         page = get_json(path)
         seen += len(page["data"])
         cursor = page["meta"]["next_cursor"]
+        metered += [f"/api/v1/articles/{a['slug']}" for a in page["data"]
+                    if a["access_level"] == "metered"]
+    metered = metered[:METERED_ARTICLES]
     deep_page = 1 + target // 20
-    metered = [f"/api/v1/articles/{a['slug']}" for a in free if a["access_level"] == "metered"]
     return {
         "list": "/api/v1/articles?limit=20",
         "topic_list": f"/api/v1/articles?limit=20&topic={topic}",
@@ -268,6 +280,17 @@ def scenarios(size):
 PUBLIC = ("list", "topic_list", "free_article", "page_1", "deep_page", "search", "home")
 
 
+def ledger_counts():
+    """The meter ledger's writes (jobs) and commits so far, from /metrics."""
+    body, _ = get("/metrics")
+    counts = {"jobs": 0, "commits": 0}
+    for line in body.decode().splitlines():
+        found = re.match(r'newsdesk_meter_ledger_total\{event="(\w+)"\} (\d+)', line)
+        if found and found.group(1) in counts:
+            counts[found.group(1)] = int(found.group(2))
+    return counts
+
+
 def metered_script(paths):
     """Many anonymous readers, each with their own meter token, reading
     metered articles at random: the write path of real returning readers."""
@@ -279,7 +302,12 @@ def metered_script(paths):
     with open(path, "w") as f:
         f.write("local tokens = {" + ",".join(json.dumps(t) for t in tokens) + "}\n")
         f.write("local paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n")
-        f.write("math.randomseed(7)\n")
+        # Each thread (and each run) draws its own readers and articles: with
+        # one fixed seed, every run repeated the first one's reads, which were
+        # then all re-reads that write nothing.
+        f.write("local threads = 0\n")
+        f.write("function setup(thread)\n  threads = threads + 1\n  thread:set(\"id\", threads)\nend\n")
+        f.write("function init(args)\n  math.randomseed(os.time() * 1000 + id)\nend\n")
         f.write("request = function()\n")
         f.write('  wrk.headers["X-Meter-Token"] = tokens[math.random(#tokens)]\n')
         f.write("  return wrk.format(nil, paths[math.random(#paths)])\n")
@@ -313,6 +341,8 @@ def run_backend(backend, size, seconds, runs, static_root):
     conf = None
     try:
         for name, path in paths.items():
+            if ONLY and name not in ONLY:
+                continue
             if name == "login":
                 # argon2 holds 19 MiB per hash: report the read path's peak apart.
                 results["peak_rss_mb_reads"] = peak_rss_mb(process)
@@ -326,8 +356,15 @@ def run_backend(backend, size, seconds, runs, static_root):
                 get(path)  # warm
             # Logins go through the throttle and a bounded hash queue.
             connections = LOGIN_CONNECTIONS if name == "login" else CONNECTIONS
+            before = ledger_counts()
             ours = measure(target, seconds, runs, script, pid=process.pid, connections=connections)
             entry = {"path": path, "ours": ours}
+            if name == "metered_readers":
+                after = ledger_counts()
+                jobs, commits = (after[k] - before[k] for k in ("jobs", "commits"))
+                entry["meter_writes"] = jobs
+                entry["writes_per_commit"] = jobs / commits if commits else None
+                log(f"   meter ledger: {jobs} writes in {commits} commits")
             if name in PUBLIC:
                 # The bytes of one response, served by nginx for comparison,
                 # and the same bytes as nginx serves them pre-compressed.
@@ -408,15 +445,24 @@ def main():
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--binary", default="",
+                        help="measure this newsdesk binary instead of building one (to compare builds)")
+    parser.add_argument("--scenarios", default="",
+                        help="comma-separated scenarios to run (default: all)")
     args = parser.parse_args()
     if args.quick:
         args.backends, args.sizes, args.seconds, args.runs = "sqlite", "1000", 2, 1
+    ONLY.update(s for s in args.scenarios.split(",") if s)
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
             sys.exit(f"{tool} is missing: apt-get install wrk nginx")
     os.makedirs(WORK, exist_ok=True)
-    log("== cargo build --release")
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    global BINARY
+    if args.binary:
+        BINARY = os.path.abspath(args.binary)
+    else:
+        log("== cargo build --release")
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     static_root = tempfile.mkdtemp(prefix="newsdesk-static-", dir=WORK)
     os.chmod(static_root, 0o755)
     all_results = {}

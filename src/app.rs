@@ -21,7 +21,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::meter_token::MeterKeys;
 use crate::cache::{self, EtagDecided, ResponseCache, WasHead};
 use crate::config::Config;
-use crate::db::ledger::Ledger;
+use crate::db::ledger::{self, Ledger};
 use crate::db::{ConnectionManager, Db, DbPool};
 use crate::error::{self, ApiError};
 use crate::limits::{self, WindowCounter};
@@ -117,7 +117,10 @@ impl AppState {
             users: WindowCounter::default(),
             mailer,
             cache: ResponseCache::default(),
-            ledger: Ledger::start(ConnectionManager::new(config_url, config_timeout))?,
+            ledger: Ledger::start(
+                ConnectionManager::new(config_url.clone(), config_timeout),
+                ledger::writers_for(&config_url),
+            )?,
         })
     }
 }

@@ -54,8 +54,9 @@ const MAX_TOTAL: usize = 64 * 1024 * 1024;
 const REFRESH_TIMEOUT: Duration = Duration::from_secs(5);
 /// Longest an expired copy is served while a refresh is under way.
 const MAX_STALE: Duration = Duration::from_secs(30);
-/// Most articles kept.
-const MAX_ARTICLES: usize = 1_024;
+/// Most articles kept: the articles read in the last few seconds of a busy
+/// site (an article and its cards are about 10 KB, so at most about 40 MB).
+const MAX_ARTICLES: usize = 4_096;
 /// Purges remembered, to refuse copies loaded before one of them.
 const PURGE_LOG: usize = 256;
 /// Longest a request waits for another to fill the copy it also needs.
@@ -294,11 +295,24 @@ impl ResponseCache {
     }
 
     /// Keeps a published article loaded while the cache was at `generation`.
-    pub fn put_article(&self, slug: String, generation: u64, article: PublicArticle) {
+    /// When full, the copies older than `ttl` go first, and only if none
+    /// is that old, all of them.
+    pub fn put_article(
+        &self,
+        slug: String,
+        generation: u64,
+        article: PublicArticle,
+        ttl: Duration,
+    ) {
         let keys = article_keys(&article);
         let mut inner = self.lock();
         if inner.purged_since(generation, &keys) {
             return;
+        }
+        if inner.articles.len() >= MAX_ARTICLES {
+            inner
+                .articles
+                .retain(|_, (stored, _, _)| stored.elapsed() < ttl);
         }
         if inner.articles.len() >= MAX_ARTICLES {
             inner.articles.clear();

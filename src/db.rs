@@ -101,7 +101,7 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = O
 
 /// Opens connections for the pool, choosing the backend by URL and saying
 /// why a connection failed (the derive's own `establish` hides it).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
     connect_timeout: Duration,

@@ -10,7 +10,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::db::{DbConnection, meter};
+use crate::db::{DbConnection, ledger, meter};
 use crate::domain::article::AccessLevel;
 use crate::domain::paywall::{self, Access, MeterState, Reader};
 use crate::error::ApiError;
@@ -115,28 +115,47 @@ pub fn decide(
             moved: false,
         }));
     }
-    Ok(Step::Count(Count {
-        whose,
-        level,
-        article_id,
-        limit,
-        now,
-    }))
+    Ok(Step::Count(Count::new(
+        whose, level, article_id, limit, now,
+    )))
 }
 
 impl Count {
+    /// A read to decide and count in the ledger, without deciding it first
+    /// (see [`decide`]): for a read that needs nothing else from the database.
+    pub fn new(
+        whose: Whose,
+        level: AccessLevel,
+        article_id: i64,
+        limit: i64,
+        now: NaiveDateTime,
+    ) -> Self {
+        Self {
+            whose,
+            level,
+            article_id,
+            limit,
+            now,
+        }
+    }
+
     fn shared_key(&self) -> String {
         format!("anon:{}", self.whose.shared)
     }
 
-    /// The keys the ledger serialises this count on: the meter, and for an
-    /// anonymous reader the address it may start a meter from and the
-    /// address's shared meter it may move to.
+    fn address_key(&self) -> String {
+        format!("addr:{}", self.whose.address)
+    }
+
+    /// The keys the ledger serialises this count on: the meter, and for a
+    /// meter minted for this read, the address it starts from and the
+    /// address's shared meter it may move to. (An older meter that turns
+    /// out to start this month takes those two while it runs.)
     pub fn keys(&self) -> Vec<String> {
         let mut keys = vec![self.whose.key.clone()];
-        if self.whose.reader == Reader::Anonymous {
+        if self.whose.reader == Reader::Anonymous && self.whose.fresh {
             keys.push(self.shared_key());
-            keys.push(format!("addr:{}", self.whose.address));
+            keys.push(self.address_key());
         }
         keys
     }
@@ -178,11 +197,15 @@ impl Count {
         let (mut key, mut moved) = (key.as_str(), false);
         let mut held = held_by(conn, key)?;
         let mut decision = paywall::decide(self.level, reader, held);
-        let new_meter = decision.count_it
+        let may_start = decision.count_it
             && reader == Reader::Anonymous
             && held.used == 0
-            && *key != shared_key
-            && (fresh || !meter::returning(conn, key, &month)?);
+            && *key != shared_key;
+        if may_start && !fresh {
+            ledger::lock_late(conn, &self.address_key())?;
+            ledger::lock_late(conn, &shared_key)?;
+        }
+        let new_meter = may_start && (fresh || !meter::returning(conn, key, &month)?);
         let over_allowance =
             new_meter && meter::count_start(conn, address, &month)? > starts_allowed;
         if new_meter && !over_allowance {
@@ -195,7 +218,8 @@ impl Count {
             decision = paywall::decide(self.level, reader, held);
         }
         let mut used = i64::from(held.used);
-        if decision.count_it && meter::count(conn, key, &month, self.article_id, self.now)? {
+        if decision.count_it {
+            meter::count(conn, key, &month, self.article_id, self.now)?;
             used += 1;
         }
         Ok(Reading {

@@ -75,6 +75,15 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn Error + Send + Sync>> {
         tracing::warn!(%bind_addr, "{warning}");
     }
     let workers = config.workers;
+    // Blocking work is database work: more threads than connections only
+    // queue on the pool, and on two cores hundreds of them (actix's default
+    // is 512 per process) spent more time switching than working.
+    let threads_per_worker = workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    });
+    let blocking_threads = (config.pool_size as usize)
+        .div_ceil(threads_per_worker.max(1))
+        .max(2);
     let shutdown = config.shutdown_timeout.as_secs();
     let state =
         web::Data::new(AppState::new(config, pool, Clock::System).map_err(|e| e.to_string())?);
@@ -85,6 +94,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn Error + Send + Sync>> {
         // between requests: slow or silent clients cannot hold connections.
         .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
         .keep_alive(KEEP_ALIVE)
+        .worker_max_blocking_threads(blocking_threads)
         .bind(bind_addr)?;
     if let Some(workers) = workers {
         server = server.workers(workers);

@@ -600,46 +600,77 @@ pub async fn get_article(
     let loaded_at = state.cache.generation();
     let from_memory = cached.is_some();
     let wanted = slug.clone();
-    let found = state
-        .db
-        .run(move |conn| {
-            let article = match cached {
-                Some(article) => Some(article),
-                None => article_db::find_public(conn, &wanted, now)?.map(Arc::new),
+    let found = match cached {
+        // An anonymous read of a metered or premium article in memory needs
+        // nothing from the database but the meter: straight to the ledger,
+        // which decides and counts in one visit.
+        Some(article)
+            if kind == Reader::Anonymous
+                && !head
+                && article.0.summary.access_level != AccessLevel::Free =>
+        {
+            let whose = Whose {
+                reader: kind,
+                key,
+                fresh,
+                address,
+                shared: shared_id,
+                starts_allowed,
+                head,
             };
-            Ok(match article {
-                Some(article) => {
-                    let level = article.0.summary.access_level;
-                    if let Some(id) = user_id.filter(|_| kind == Reader::Registered)
-                        && level != AccessLevel::Free
-                        && subscriptions::latest_terms(conn, id)?
-                            .is_some_and(|terms| terms.gives_access_at(now, grace))
-                    {
-                        kind = Reader::Subscriber;
-                    }
-                    let whose = Whose {
-                        reader: kind,
-                        key,
-                        fresh,
-                        address,
-                        shared: shared_id,
-                        starts_allowed,
-                        head,
+            let (level, id) = (article.0.summary.access_level, article.0.summary.id);
+            let count = metering::Count::new(whose, level, id, limit, now);
+            Ok((article, kind, Step::Count(count), None))
+        }
+        cached => {
+            state
+                .db
+                .run(move |conn| {
+                    let article = match cached {
+                        Some(article) => Some(article),
+                        None => article_db::find_public(conn, &wanted, now)?.map(Arc::new),
                     };
-                    let step =
-                        metering::decide(conn, level, article.0.summary.id, whose, limit, now)?;
-                    let offer = match &step {
-                        Step::Decided(reading) if !reading.access.full => {
-                            Some(plans::list(conn, false)?)
+                    Ok(match article {
+                        Some(article) => {
+                            let level = article.0.summary.access_level;
+                            if let Some(id) = user_id.filter(|_| kind == Reader::Registered)
+                                && level != AccessLevel::Free
+                                && subscriptions::latest_terms(conn, id)?
+                                    .is_some_and(|terms| terms.gives_access_at(now, grace))
+                            {
+                                kind = Reader::Subscriber;
+                            }
+                            let whose = Whose {
+                                reader: kind,
+                                key,
+                                fresh,
+                                address,
+                                shared: shared_id,
+                                starts_allowed,
+                                head,
+                            };
+                            let step = metering::decide(
+                                conn,
+                                level,
+                                article.0.summary.id,
+                                whose,
+                                limit,
+                                now,
+                            )?;
+                            let offer = match &step {
+                                Step::Decided(reading) if !reading.access.full => {
+                                    Some(plans::list(conn, false)?)
+                                }
+                                _ => None,
+                            };
+                            Ok((article, kind, step, offer))
                         }
-                        _ => None,
-                    };
-                    Ok((article, kind, step, offer))
-                }
-                None => Err(article_db::find_redirect(conn, &wanted, now)?),
-            })
-        })
-        .await?;
+                        None => Err(article_db::find_redirect(conn, &wanted, now)?),
+                    })
+                })
+                .await?
+        }
+    };
     match found {
         Ok((loaded, kind, step, offer)) => {
             let Reading {
@@ -669,7 +700,7 @@ pub async fn get_article(
             if !from_memory && !ttl.is_zero() {
                 state
                     .cache
-                    .put_article(slug, loaded_at, Arc::clone(&loaded));
+                    .put_article(slug, loaded_at, Arc::clone(&loaded), ttl);
             }
             let (row, card) = Arc::unwrap_or_clone(loaded);
             let article_id = row.summary.id;
