@@ -600,6 +600,15 @@ pub async fn get_article(
     let loaded_at = state.cache.generation();
     let from_memory = cached.is_some();
     let wanted = slug.clone();
+    let mut whose = Whose {
+        reader: kind,
+        key,
+        fresh,
+        address,
+        shared: shared_id,
+        starts_allowed,
+        head,
+    };
     let found = match cached {
         // An anonymous read of a metered or premium article in memory needs
         // nothing from the database but the meter: straight to the ledger,
@@ -609,15 +618,6 @@ pub async fn get_article(
                 && !head
                 && article.0.summary.access_level != AccessLevel::Free =>
         {
-            let whose = Whose {
-                reader: kind,
-                key,
-                fresh,
-                address,
-                shared: shared_id,
-                starts_allowed,
-                head,
-            };
             let (level, id) = (article.0.summary.access_level, article.0.summary.id);
             let count = metering::Count::new(whose, level, id, limit, now);
             Ok((article, kind, Step::Count(count), None))
@@ -640,15 +640,7 @@ pub async fn get_article(
                             {
                                 kind = Reader::Subscriber;
                             }
-                            let whose = Whose {
-                                reader: kind,
-                                key,
-                                fresh,
-                                address,
-                                shared: shared_id,
-                                starts_allowed,
-                                head,
-                            };
+                            whose.reader = kind;
                             let step = metering::decide(
                                 conn,
                                 level,

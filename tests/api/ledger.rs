@@ -81,24 +81,38 @@ fn commits(ledger: &Ledger) -> u64 {
         .load(std::sync::atomic::Ordering::Relaxed)
 }
 
-#[actix_web::test]
-async fn writes_that_wait_together_commit_together() {
-    let app = TestApp::spawn().await;
+/// Holds the ledger back, hands it one write, and once that write waits
+/// for the lock, `more` writes that queue behind it.
+async fn held_back_batch(
+    app: &TestApp,
+    more: usize,
+) -> (
+    diesel::r2d2::PooledConnection<newsdesk::db::ConnectionManager>,
+    actix_web::rt::task::JoinHandle<Result<i64, ApiError>>,
+    Vec<actix_web::rt::task::JoinHandle<Result<i64, ApiError>>>,
+) {
     let ledger = app.state.ledger.clone();
     let mut blocker = app.pool.get().expect("a connection");
     hold_back(&mut blocker);
-
     let first = actix_web::rt::spawn({
         let ledger = ledger.clone();
         async move { count(&ledger).await }
     });
     actix_web::rt::time::sleep(Duration::from_millis(150)).await;
-    let rest: Vec<_> = (1..=40)
+    let rest = (0..more)
         .map(|_| {
             let ledger = ledger.clone();
             actix_web::rt::spawn(async move { count(&ledger).await })
         })
         .collect();
+    (blocker, first, rest)
+}
+
+#[actix_web::test]
+async fn writes_that_wait_together_commit_together() {
+    let app = TestApp::spawn().await;
+    let ledger = app.state.ledger.clone();
+    let (mut blocker, first, rest) = held_back_batch(&app, 40).await;
     actix_web::rt::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(counted(&app), 0, "nothing is answered before it commits");
     assert!(!first.is_finished());
@@ -128,20 +142,7 @@ async fn writes_that_wait_together_commit_together() {
 async fn a_failing_write_fails_alone() {
     let app = TestApp::spawn().await;
     let ledger = app.state.ledger.clone();
-    let mut blocker = app.pool.get().expect("a connection");
-    hold_back(&mut blocker);
-
-    let first = actix_web::rt::spawn({
-        let ledger = ledger.clone();
-        async move { count(&ledger).await }
-    });
-    actix_web::rt::time::sleep(Duration::from_millis(150)).await;
-    let good: Vec<_> = (1..=5)
-        .map(|_| {
-            let ledger = ledger.clone();
-            actix_web::rt::spawn(async move { count(&ledger).await })
-        })
-        .collect();
+    let (mut blocker, first, good) = held_back_batch(&app, 5).await;
     let bad = actix_web::rt::spawn({
         let ledger = ledger.clone();
         async move {
