@@ -20,7 +20,7 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::meter_token::MeterKeys;
 use crate::cache::{self, EtagDecided, ResponseCache, WasHead};
-use crate::config::Config;
+use crate::config::{Config, SmtpUrl};
 use crate::db::ledger::{self, Ledger};
 use crate::db::{ConnectionManager, Db, DbPool};
 use crate::error::{self, ApiError};
@@ -99,7 +99,7 @@ impl AppState {
         clock: Clock,
     ) -> Result<Self, Box<dyn std::error::Error>> {
         let api = api_doc::openapi();
-        let mailer = Arc::new(Mailer::new(config.smtp_url.as_deref())?);
+        let mailer = Arc::new(Mailer::new(config.smtp_url.as_ref().map(SmtpUrl::expose))?);
         let openapi_json = Bytes::from(api.to_json()?);
         let (config_url, config_timeout) = (config.database_url.clone(), config.pool_timeout);
         Ok(Self {

@@ -66,17 +66,50 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
-/// Hides the password of a `scheme://user:password@host` URL.
+/// Hides the password of a `scheme://user:password@host` URL. The host
+/// follows the last `@`, so a password holding an unescaped `@` is hidden
+/// whole.
 fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    match rest.split_once('@') {
+    match rest.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
             None => url.to_owned(),
         },
         None => url.to_owned(),
+    }
+}
+
+/// `SMTP_URL`: `smtp://` or `smtps://`, possibly with a user and password,
+/// which `Debug` and error messages never show.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl(String);
+
+impl SmtpUrl {
+    /// Checks the scheme of `raw`; the error names only the scheme.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("smtp://") || raw.starts_with("smtps://") {
+            Ok(Self(raw.to_owned()))
+        } else {
+            let scheme = raw.split_once("://").map_or("none", |(scheme, _)| scheme);
+            Err(format!(
+                "expected smtp:// or smtps://, got a URL whose scheme is `{scheme}`"
+            ))
+        }
+    }
+
+    /// The whole URL, password included, for the mail transport only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SmtpUrl({:?})", redact_url(&self.0))
     }
 }
 
@@ -188,7 +221,7 @@ pub struct Config {
     /// address without credentials, on each node; 0 turns the limit off.
     pub rate_limit_anonymous_per_minute: u32,
     /// `SMTP_URL`: where mail goes; unset writes mail to the log.
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<SmtpUrl>,
     /// `MAIL_FROM`: the sender of every mail.
     pub mail_from: String,
     /// `RESPONSE_CACHE_TTL_MS`: how long public responses are served from
@@ -358,15 +391,10 @@ impl Config {
             parse_in_range(get("RATE_LIMIT_ANONYMOUS_PER_MINUTE"), 600, 0..=1_000_000)
                 .map_err(|m| fail("RATE_LIMIT_ANONYMOUS_PER_MINUTE", m))?;
 
-        let smtp_url = get("SMTP_URL").map(|v| v.trim().to_owned());
-        if let Some(url) = &smtp_url
-            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
-        {
-            return Err(fail(
-                "SMTP_URL",
-                format!("expected smtp:// or smtps://, got `{url}`"),
-            ));
-        }
+        let smtp_url = get("SMTP_URL")
+            .map(|raw| SmtpUrl::parse(&raw))
+            .transpose()
+            .map_err(|m| fail("SMTP_URL", m))?;
         let mail_from = get("MAIL_FROM")
             .unwrap_or_else(|| "newsdesk <newsletter@newsdesk.example>".into())
             .trim()
@@ -759,6 +787,29 @@ mod tests {
         let shown = format!("{cfg:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("news:***@db/news"), "{shown}");
+    }
+
+    #[test]
+    fn the_smtp_password_reaches_neither_debug_nor_errors() {
+        let cfg = config(&[("SMTP_URL", "smtps://mailer:p@ss:word@mail.example:465")]).unwrap();
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("ss:word"), "{shown}");
+        assert!(
+            shown.contains("smtps://mailer:***@mail.example:465"),
+            "{shown}"
+        );
+        assert_eq!(
+            cfg.smtp_url.as_ref().map(SmtpUrl::expose),
+            Some("smtps://mailer:p@ss:word@mail.example:465")
+        );
+
+        let refused = config(&[("SMTP_URL", "https://mailer:hunter2@mail.example")])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(refused.contains("SMTP_URL"), "{refused}");
+        assert!(refused.contains("`https`"), "{refused}");
+        assert!(!refused.contains("hunter2"), "{refused}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use actix_web::web;
 use awc::http::Method;
 use diesel::prelude::*;
 use newsdesk::app::{AppState, Clock};
+use newsdesk::config::SmtpUrl;
 use newsdesk::db::schema::mail_outbox;
 use serde_json::json;
 
@@ -80,7 +81,9 @@ impl SmtpListener {
 impl TestApp {
     async fn with_smtp() -> (Self, SmtpListener) {
         let smtp = SmtpListener::start();
-        let url = smtp.url.clone();
+        let Ok(url) = SmtpUrl::parse(&smtp.url) else {
+            panic!("the listener's URL {} is an SMTP URL", smtp.url);
+        };
         let app = Self::spawn_with(move |config| config.smtp_url = Some(url)).await;
         (app, smtp)
     }
@@ -238,7 +241,9 @@ async fn queued_mail_survives_a_failing_server_and_a_restart() {
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("smtp://{}", closed.local_addr().unwrap());
     drop(closed);
-    let app = TestApp::spawn_with(move |config| config.smtp_url = Some(dead)).await;
+    let app =
+        TestApp::spawn_with(move |config| config.smtp_url = Some(SmtpUrl::parse(&dead).unwrap()))
+            .await;
     assert_eq!(app.sign_up("ana@example.com").await.status, 202);
     assert_eq!(app.send_mail().await, 0);
     let (status, attempts, error): (String, i32, Option<String>) = app.db(|conn| {
@@ -258,7 +263,7 @@ async fn queued_mail_survives_a_failing_server_and_a_restart() {
     // the retry is due: the mail arrives.
     let smtp = SmtpListener::start();
     let mut config = (*app.state.config).clone();
-    config.smtp_url = Some(smtp.url.clone());
+    config.smtp_url = Some(SmtpUrl::parse(&smtp.url).unwrap());
     let restarted = web::Data::new(AppState::new(config, app.pool.clone(), Clock::System).unwrap());
     app.db(|conn| {
         diesel::update(mail_outbox::table)
