@@ -16,7 +16,7 @@ depend on sharing the cores with wrk. A run in which any response was not
 meter tokens, reading metered articles at random. Writes bench/results.json
 and bench/results.md.
 
-    python3 bench/run.py                      # everything (about 25 minutes)
+    python3 bench/run.py                      # everything (about 45 minutes; --runs 1 --seconds 4: about 20)
     python3 bench/run.py --quick              # 1,000 articles, SQLite, 2 s runs
 
 Needs wrk and nginx (`apt-get install wrk nginx`), and PostgreSQL on
@@ -272,12 +272,13 @@ def scenarios(size):
         "deep_page": f"/api/v1/articles?limit=20&cursor={cursor}",
         "search": "/api/v1/articles?q=port",
         "home": "/api/v1/home",
+        "feed": "/api/v1/feeds/rss",
         "login": "/api/v1/auth/login",
     }, deep_page
 
 
 # Scenarios whose answer is the same for everyone, compared with nginx.
-PUBLIC = ("list", "topic_list", "free_article", "page_1", "deep_page", "search", "home")
+PUBLIC = ("list", "topic_list", "free_article", "page_1", "deep_page", "search", "home", "feed")
 
 
 def ledger_counts():
