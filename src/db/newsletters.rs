@@ -169,15 +169,6 @@ pub fn unsubscribe(
         .optional()
 }
 
-/// The confirmed subscribers of a newsletter.
-pub fn confirmed_count(conn: &mut DbConnection, newsletter_id: i64) -> QueryResult<i64> {
-    newsletter_signups::table
-        .filter(newsletter_signups::newsletter_id.eq(newsletter_id))
-        .filter(newsletter_signups::status.eq("confirmed"))
-        .count()
-        .get_result(conn)
-}
-
 /// Replaces a sign-up's unsubscribe token.
 pub fn set_unsubscribe_hash(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<usize> {
     diesel::update(newsletter_signups::table.find(id))

@@ -101,8 +101,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(newsletters::unsubscribe);
 }
 
-/// Longest slug accepted in a filter or a path.
-pub const MAX_SLUG_LEN: usize = 120;
+/// Longest slug accepted in a filter or a path: the one limit of `domain::slug`.
+pub use crate::domain::slug::MAX_SLUG_LEN;
 
 /// Answers with one page of a catalogue list ordered by slug. `load` runs on
 /// a pooled connection and returns the page's items and, when more follow,
