@@ -192,6 +192,7 @@ pub async fn update_user(
 /// Every editorial and administrative change, newest first: who did what
 /// to which article, topic, author, source or account, and when. Role: admin.
 #[utoipa::path(
+    operation_id = "list_audit_entries",
     tag = "administration",
     security(("bearer" = [])),
     params(AuditListParams),

@@ -304,6 +304,7 @@ fn email_taken() -> ApiError {
 /// ten accounts an hour (`REGISTRATIONS_PER_ADDRESS_PER_HOUR`; then 429
 /// with `Retry-After`).
 #[utoipa::path(
+    operation_id = "register_account",
     tag = "accounts",
     params(("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token: what it read this month joins the account's meter.", max_length = 100)),
     request_body = RegisterRequest,
@@ -450,6 +451,7 @@ pub async fn throttled_check(
 /// window. So a guesser is stopped without locking out the account's owner,
 /// who signs in from another address.
 #[utoipa::path(
+    operation_id = "create_session",
     tag = "accounts",
     params(("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token: what it read this month joins the account's meter.", max_length = 100)),
     request_body = LoginRequest,
@@ -504,6 +506,7 @@ enum Refreshed {
 /// tokens are single-use: each call returns a new one. Presenting a token
 /// that was already used revokes every token of that login and answers 401.
 #[utoipa::path(
+    operation_id = "refresh_session",
     tag = "accounts",
     request_body = RefreshRequest,
     responses(
@@ -575,6 +578,7 @@ pub async fn refresh(
 /// Ends the login the refresh token belongs to: every refresh token of it
 /// stops working. Unknown tokens are accepted silently.
 #[utoipa::path(
+    operation_id = "delete_session",
     tag = "accounts",
     request_body = RefreshRequest,
     responses(
@@ -620,6 +624,7 @@ pub async fn logout(
 /// at once: every request with an access token checks that its login is
 /// still open.
 #[utoipa::path(
+    operation_id = "delete_all_sessions",
     tag = "accounts",
     security(("bearer" = [])),
     responses(

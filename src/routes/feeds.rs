@@ -208,6 +208,7 @@ fn respond(req: &HttpRequest, feed: &Feed, body: Vec<u8>, content_type: &str) ->
 /// articles carry their body in `content:encoded`; metered and premium ones
 /// only their dek. `ETag` and `Last-Modified` are answered with 304.
 #[utoipa::path(
+    operation_id = "get_rss_feed",
     tag = "articles",
     params(FeedParams),
     responses(
@@ -240,6 +241,7 @@ pub async fn rss(
 /// Free articles carry their body as `content`; metered and premium ones only
 /// their `summary`. `ETag` and `Last-Modified` are answered with 304.
 #[utoipa::path(
+    operation_id = "get_atom_feed",
     tag = "articles",
     params(FeedParams),
     responses(
@@ -272,6 +274,7 @@ pub async fn atom(
 /// Free articles carry `content_html`; metered and premium ones only
 /// `content_text` with their dek. `ETag` and `Last-Modified` are answered with 304.
 #[utoipa::path(
+    operation_id = "get_json_feed",
     tag = "articles",
     params(FeedParams),
     responses(

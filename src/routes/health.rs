@@ -21,6 +21,7 @@ pub struct HealthStatus {
 ///
 /// The process is up and serving HTTP. Does not touch the database.
 #[utoipa::path(
+    operation_id = "get_liveness",
     tag = "operations",
     responses((status = 200, description = "The process is alive.", body = HealthStatus))
 )]
@@ -36,6 +37,7 @@ pub async fn live() -> HttpResponse {
 /// The process can serve requests: a database connection was obtained and
 /// answered a query within the pool timeout (a few seconds at most).
 #[utoipa::path(
+    operation_id = "get_readiness",
     tag = "operations",
     responses(
         (status = 200, description = "Ready to serve.", body = HealthStatus),

@@ -178,6 +178,7 @@ fn queue_confirmation(
 /// the address is not already confirmed; at most three such mails per
 /// address per hour. A client address may make ten sign-up requests an hour.
 #[utoipa::path(
+    operation_id = "create_signup",
     tag = "newsletters",
     params(("slug" = String, Path, description = "The newsletter.", example = "daily", max_length = 120)),
     request_body = SignupRequest,
@@ -277,6 +278,7 @@ fn slug_of(conn: &mut DbConnection, newsletter_id: i64) -> Result<String, ApiErr
 /// and a welcome mail with a one-click unsubscribe link (RFC 8058
 /// `List-Unsubscribe`) is queued. A used, unknown or expired token is a 400.
 #[utoipa::path(
+    operation_id = "confirm_signup",
     tag = "newsletters",
     request_body = TokenRequest,
     responses(
@@ -357,6 +359,7 @@ async fn unsubscribe_with(state: &AppState, token: &str) -> Result<HttpResponse,
 /// With the token from a newsletter mail's unsubscribe link. Unsubscribing
 /// twice is harmless.
 #[utoipa::path(
+    operation_id = "unsubscribe_signup",
     tag = "newsletters",
     request_body = TokenRequest,
     responses(
@@ -381,6 +384,7 @@ pub async fn unsubscribe(
 /// `List-Unsubscribe=One-Click` here, with the token in the URL. The body is
 /// not needed.
 #[utoipa::path(
+    operation_id = "unsubscribe_signup_one_click",
     tag = "newsletters",
     params(OneClickParams),
     responses(

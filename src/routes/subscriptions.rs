@@ -160,6 +160,7 @@ fn subscribe_once(
 /// nothing new; the same key with a different body is 422. A reader who has
 /// a live subscription (anything but `expired`) gets 409.
 #[utoipa::path(
+    operation_id = "create_subscription",
     tag = "subscriptions",
     security(("bearer" = [])),
     params(

@@ -200,6 +200,7 @@ fn process(
 /// unknown subscription, or of a type not handled) are acknowledged with
 /// `ignored`, so the processor stops retrying them.
 #[utoipa::path(
+    operation_id = "receive_payment_event",
     tag = "subscriptions",
     params(
         ("Webhook-Signature" = String, Header, description = "`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"t.body\">`, with one or more `v1`.", example = "t=1796032805,v1=6f1c0e5b2a9d8c7b6a5f4e3d2c1b0a99887766554433221100ffeeddccbbaa99", max_length = 1024)

@@ -278,9 +278,40 @@ async fn every_documented_operation_declares_its_responses_with_descriptions() {
     ] {
         assert!(paths.contains_key(expected), "{expected} is not documented");
     }
+    const VERBS: [&str; 17] = [
+        "get",
+        "list",
+        "create",
+        "update",
+        "delete",
+        "publish",
+        "unpublish",
+        "archive",
+        "revoke",
+        "cancel",
+        "resume",
+        "change",
+        "confirm",
+        "unsubscribe",
+        "refresh",
+        "register",
+        "receive",
+    ];
+    let mut ids = std::collections::HashSet::new();
     for (path, item) in paths {
         for (method, operation) in item.as_object().unwrap() {
-            assert!(operation["operationId"].is_string(), "{method} {path}");
+            // `<verb>_<resource>`: these names become method names in every
+            // generated SDK, so they say what is done to what.
+            let id = operation["operationId"].as_str().unwrap_or_default();
+            let (verb, resource) = id.split_once('_').unwrap_or_default();
+            assert!(
+                VERBS.contains(&verb) && !resource.is_empty(),
+                "{method} {path}: operationId `{id}` is not <verb>_<resource>"
+            );
+            assert!(
+                ids.insert(id.to_owned()),
+                "operationId `{id}` is used twice"
+            );
             assert!(
                 operation["summary"].is_string(),
                 "{method} {path} has no summary"
