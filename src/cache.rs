@@ -15,7 +15,7 @@
 //! brotli, compressed once when it is stored, and a hit is answered in the
 //! coding `Accept-Encoding` prefers, with the weak `ETag` a coded body
 //! carries and `Vary: Accept-Encoding`, without compressing anything again.
-//! `HEAD` is a `GET` by then (see `app`), so it is answered from here too.
+//! `HEAD` is a `GET` by then (see `middleware::head_as_get`), so it is answered from here too.
 //!
 //! Beside whole responses it keeps published articles as loaded from the
 //! database, by slug, for reads whose response is per reader (metered and
@@ -32,15 +32,16 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::web::{self, Bytes};
+use actix_web::web::Bytes;
 use actix_web::{HttpMessage, HttpResponse};
 
-use crate::app::AppState;
 use crate::client::ClientAddr;
+use crate::clock::Clock;
 use crate::db::articles::{ArticleCard, ArticleRow};
 use crate::limits::Identity;
+use crate::metrics::Metrics;
 use crate::negotiation::{Coding, negotiate, parse_http_date, still_fresh, weak};
-use crate::routes::articles::ArticleRead;
+use crate::readership::{ArticleRead, ViewCounter};
 use crate::surrogate::SURROGATE_KEY;
 
 /// Most responses kept.
@@ -461,12 +462,12 @@ fn cacheable(req: &ServiceRequest) -> bool {
         && !req.headers().contains_key("cookie")
 }
 
-/// Tells `app::encoding_aware_caching` that a response's `ETag` form is
+/// Tells `middleware::encoding_aware_caching` that a response's `ETag` form is
 /// already the one its coding calls for (the cache decided it).
 #[derive(Clone, Copy, Debug)]
 pub struct EtagDecided;
 
-/// Whether the request was a HEAD (answered as a GET; see `app`).
+/// Whether the request was a HEAD (answered as a GET; see `middleware::head_as_get`).
 #[derive(Clone, Copy, Debug)]
 pub struct WasHead;
 
@@ -529,22 +530,33 @@ fn take_conditions(req: &mut ServiceRequest) -> Vec<(header::HeaderName, HeaderV
     taken
 }
 
-/// Serves public GETs from the cache and keeps what they return; on a
+/// What serving from the cache uses besides the cache itself.
+pub struct Serving<'a> {
+    /// How long a copy is fresh (`RESPONSE_CACHE_TTL_MS`); zero turns the cache off.
+    pub ttl: Duration,
+    /// Counts a cached read of an article as a view.
+    pub views: &'a ViewCounter,
+    /// Counts hits, fills and refreshes.
+    pub metrics: &'a Metrics,
+    /// The time of a view.
+    pub clock: Clock,
+}
+
+/// Serves public GETs from `cache` and keeps what they return; on a
 /// successful write, forgets what the write says it changed.
-pub async fn cache<B: MessageBody + 'static>(
+pub async fn serve<B: MessageBody + 'static>(
     mut req: ServiceRequest,
     next: Next<B>,
+    cache: &ResponseCache,
+    serving: Serving<'_>,
 ) -> Result<ServiceResponse<EitherBody<B, BoxBody>>, actix_web::Error> {
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(next.call(req).await?.map_into_left_body());
-    };
-    let ttl = state.config.response_cache_ttl;
+    let ttl = serving.ttl;
     if ttl.is_zero() || !cacheable(&req) {
         let response = next.call(req).await?;
         if response.status().is_success()
             && let Some(Purge(keys)) = response.response().extensions().get::<Purge>()
         {
-            state.cache.purge(keys);
+            cache.purge(keys);
         }
         return Ok(response.map_into_left_body());
     }
@@ -552,47 +564,47 @@ pub async fn cache<B: MessageBody + 'static>(
         .uri()
         .path_and_query()
         .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
-    let hit = |state: &AppState, req: ServiceRequest, entry: Entry, outcome: &str| {
+    let hit = |req: ServiceRequest, entry: Entry, outcome: &str| {
         // A HEAD reads nothing: it is no view.
         if let Some(article) = entry
             .article
             .filter(|_| req.extensions().get::<WasHead>().is_none())
         {
             let reader = format!("addr:{}", ClientAddr::of(req.request()).key());
-            state.views.record(article, &reader, state.clock.now());
+            serving.views.record(article, &reader, serving.clock.now());
         }
-        state.metrics.cache(outcome);
+        serving.metrics.cache(outcome);
         replay(req, entry)
     };
     let mut filling = None;
-    match state.cache.lookup(&key, ttl) {
-        Lookup::Hit(entry) => return Ok(hit(&state, req, *entry, "hit").map_into_right_body()),
-        Lookup::Refresh => state.metrics.cache("refresh"),
+    match cache.lookup(&key, ttl) {
+        Lookup::Hit(entry) => return Ok(hit(req, *entry, "hit").map_into_right_body()),
+        Lookup::Refresh => serving.metrics.cache("refresh"),
         // A cold copy is filled by one request; the others wait for it
         // (bounded), rather than every concurrent miss computing the same
         // answer and draining the pool after a restart.
-        Lookup::Missing => match state.cache.claim(&key) {
+        Lookup::Missing => match cache.claim(&key) {
             Some(Ok(claimed)) => {
                 filling = Some(Filling {
-                    cache: &state.cache,
+                    cache,
                     key: claimed,
                     ttl,
                     unkept: false,
                 });
-                state.metrics.cache("fill");
+                serving.metrics.cache("fill");
             }
             Some(Err(mut done)) => {
                 let _ = actix_web::rt::time::timeout(FILL_WAIT, done.changed()).await;
-                if let Some(entry) = state.cache.get(&key, ttl) {
-                    return Ok(hit(&state, req, entry, "waited").map_into_right_body());
+                if let Some(entry) = cache.get(&key, ttl) {
+                    return Ok(hit(req, entry, "waited").map_into_right_body());
                 }
-                state.metrics.cache("fill");
+                serving.metrics.cache("fill");
             }
-            None => state.metrics.cache("fill"),
+            None => serving.metrics.cache("fill"),
         },
     }
     let conditions = take_conditions(&mut req);
-    let generation = state.cache.generation();
+    let generation = cache.generation();
     let response = next.call(req).await?;
     let public = response
         .headers()
@@ -622,7 +634,7 @@ pub async fn cache<B: MessageBody + 'static>(
             );
         }
     };
-    let stored = state.cache.put(
+    let stored = cache.put(
         key,
         generation,
         (head.headers().clone(), body.clone(), article),

@@ -17,6 +17,7 @@ pub mod schema;
 pub mod search;
 pub mod subscriptions;
 pub mod users;
+pub mod visibility;
 
 use std::time::Duration;
 

@@ -1,11 +1,14 @@
 //! Sending mail from the outbox: over SMTP when `SMTP_URL` is set,
 //! otherwise into the log. Failures are retried with a growing delay.
 
+use std::sync::Arc;
+
 use chrono::{Duration, NaiveDateTime};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::{Message, SmtpTransport, Transport};
 
-use crate::app::AppState;
+use crate::clock::Clock;
+use crate::db::Db;
 use crate::db::outbox::{self, Mail};
 
 /// Attempts before a mail is given up.
@@ -90,11 +93,11 @@ pub fn retry_at(now: NaiveDateTime, attempts: i32) -> Option<NaiveDateTime> {
     Some(now + Duration::seconds(delay))
 }
 
-/// Sends what is due; returns how many were sent.
-pub async fn deliver_due(state: &AppState) -> usize {
-    let now = state.clock.now();
-    let claimed = match state
-        .db
+/// Sends what is due in `db`'s outbox through `mailer`, from `from`;
+/// returns how many were sent.
+pub async fn deliver_due(db: &Db, mailer: &Arc<Mailer>, from: &str, clock: Clock) -> usize {
+    let now = clock.now();
+    let claimed = match db
         .run(move |conn| Ok(outbox::claim_due(conn, now, 20)?))
         .await
     {
@@ -106,30 +109,26 @@ pub async fn deliver_due(state: &AppState) -> usize {
     };
     let mut sent = 0;
     for mail in claimed {
-        let mailer = state.mailer.clone();
-        let from = state.config.mail_from.clone();
+        let mailer = mailer.clone();
+        let from = from.to_owned();
         let attempt = mail.clone();
         let result = actix_web::web::block(move || mailer.send(&attempt, &from))
             .await
             .map_err(|e| e.to_string())
             .and_then(|r| r);
-        let now = state.clock.now();
+        let now = clock.now();
         let (id, attempts) = (mail.id, mail.attempts);
         let recorded = match &result {
             Ok(()) => {
                 sent += 1;
-                state
-                    .db
-                    .run(move |conn| Ok(outbox::mark_sent(conn, id, now)?))
+                db.run(move |conn| Ok(outbox::mark_sent(conn, id, now)?))
                     .await
             }
             Err(error) => {
                 tracing::warn!(mail = id, %error, "mail not sent; will retry");
                 let error = error.clone();
                 let retry = retry_at(now, attempts);
-                state
-                    .db
-                    .run(move |conn| Ok(outbox::mark_failed(conn, id, &error, retry)?))
+                db.run(move |conn| Ok(outbox::mark_failed(conn, id, &error, retry)?))
                     .await
             }
         };

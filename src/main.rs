@@ -118,7 +118,7 @@ fn run_create_admin(
         }
         Some(first)
     };
-    let now = newsdesk::app::Clock::System.now();
+    let now = newsdesk::clock::Clock::System.now();
     let outcome = admin::create_admin(&mut conn, email, password.as_deref(), now)?;
     eprintln!(
         "{}: {email} is an admin",

@@ -3,21 +3,14 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::{HttpResponse, get, web};
+use actix_web::dev::ServiceRequest;
+use actix_web::http::header::HeaderName;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
-use tracing::Instrument;
 
-use crate::app::AppState;
 use crate::db::ledger::LedgerCounts;
-use crate::error::ApiError;
 
 /// The process's metrics, registered once.
 #[derive(Clone)]
@@ -110,7 +103,22 @@ impl Metrics {
         }
     }
 
-    fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    /// The text exposition of every metric, with the pool's and the
+    /// ledger's current figures filled in first.
+    pub fn render(
+        &self,
+        pool: diesel::r2d2::State,
+        ledger: &LedgerCounts,
+    ) -> Result<Vec<u8>, prometheus::Error> {
+        self.pool_connections.set(i64::from(pool.connections));
+        self.pool_idle.set(i64::from(pool.idle_connections));
+        self.ledger(ledger);
+        let mut buffer = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
+        Ok(buffer)
+    }
+
+    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
         self.requests
             .with_label_values(&[route, method, &status.to_string()])
             .inc();
@@ -120,10 +128,10 @@ impl Metrics {
     }
 }
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Accepts a client's request id when it is short and plain, or makes one.
-fn request_id(req: &ServiceRequest) -> String {
+pub fn request_id(req: &ServiceRequest) -> String {
     req.headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
@@ -139,7 +147,7 @@ fn request_id(req: &ServiceRequest) -> String {
 
 /// The `method` label: the methods HTTP defines, and `other` for anything a
 /// client invents, so that invented methods cannot add series without end.
-fn method_label(method: &actix_web::http::Method) -> &'static str {
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
     use actix_web::http::Method as M;
     match *method {
         M::GET => "GET",
@@ -153,74 +161,4 @@ fn method_label(method: &actix_web::http::Method) -> &'static str {
         M::TRACE => "TRACE",
         _ => "other",
     }
-}
-
-/// Middleware: request id in and out, one log line per request, metrics.
-pub async fn observe(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let id = request_id(&req);
-    let method = req.method().clone();
-    let path = req.path().to_owned();
-    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
-    let metrics = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.metrics.clone());
-
-    let mut response = next.call(req).instrument(span.clone()).await?;
-
-    let elapsed = started.elapsed();
-    let status = response.status().as_u16();
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    if let Some(metrics) = metrics {
-        metrics.observe(&route, method_label(&method), status, elapsed.as_secs_f64());
-    }
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    span.in_scope(|| {
-        tracing::info!(
-            status,
-            route = %route,
-            duration_ms = elapsed.as_secs_f64() * 1000.0,
-            "request served"
-        );
-    });
-    Ok(response)
-}
-
-/// Prometheus metrics
-///
-/// Request counts and latency histograms by route and status, and database
-/// pool usage, in the Prometheus text exposition format.
-#[utoipa::path(
-    tag = "operations",
-    responses((status = 200, description = "Metrics in the Prometheus text format.", content_type = "text/plain; version=0.0.4", body = String,
-        example = "newsdesk_http_requests_total{method=\"GET\",route=\"/api/v1/articles\",status=\"200\"} 42\n"))
-)]
-#[get("/metrics")]
-pub async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let pool = state.db.pool().state();
-    state
-        .metrics
-        .pool_connections
-        .set(i64::from(pool.connections));
-    state
-        .metrics
-        .pool_idle
-        .set(i64::from(pool.idle_connections));
-    state.metrics.ledger(state.ledger.counts());
-    let mut buffer = Vec::new();
-    TextEncoder::new()
-        .encode(&state.metrics.registry.gather(), &mut buffer)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .insert_header(("Cache-Control", "no-store"))
-        .body(buffer))
 }

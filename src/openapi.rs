@@ -1,13 +1,20 @@
 //! The OpenAPI document: metadata here, operations collected from the very
-//! routes the server registers (see `app::documented`).
+//! routes the server registers (see `documented`).
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::App;
+use actix_web::dev::{ServiceFactory, ServiceRequest};
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToResponse};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 
-use crate::app::AppState;
+use crate::error::responses::{
+    BadRequest, Conflict, Forbidden, HeadersTooLarge, InternalError, InvalidApiKey,
+    InvalidCredentials, InvalidSignature, InvalidToken, NotFound, PayloadTooLarge,
+    PreconditionFailed, TooManyRequests, Unavailable, Unprocessable, UnsupportedMediaType,
+};
 use crate::error::{FieldError, Problem};
+use crate::routes::{self, health};
 
 mod conventions;
 
@@ -106,131 +113,32 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The request conflicts with what exists (for example, the email is taken).
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Conflict",
-        "status": 409,
-        "detail": "An account with this email already exists; log in instead.",
-        "code": "email_taken"
-    })
-)]
-pub struct Conflict(#[allow(dead_code)] Problem);
+/// Registers every documented service; the OpenAPI document is collected from
+/// exactly these registrations.
+pub fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(
+        scope::scope("/api/v1")
+            .configure(routes::configure)
+            .service(routes::docs::get_openapi),
+    )
+    .service(health::live)
+    .service(health::ready)
+    .service(health::get_metrics)
+}
 
-/// The email or the password is wrong (the same answer for unknown emails).
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Unauthorized",
-        "status": 401,
-        "detail": "The email or the password is wrong.",
-        "code": "invalid_credentials"
-    })
-)]
-pub struct InvalidCredentials(#[allow(dead_code)] Problem);
-
-/// No valid credentials: missing (`unauthenticated`), or a token that is
-/// invalid, expired or revoked (`invalid_token`, with `WWW-Authenticate`).
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    headers(("WWW-Authenticate" = String, description = "`Bearer`, with `error=\"invalid_token\"` when a token was refused.")),
-    example = json!({
-        "type": "about:blank",
-        "title": "Unauthorized",
-        "status": 401,
-        "detail": "The token is invalid, expired or revoked; log in or refresh.",
-        "code": "invalid_token"
-    })
-)]
-pub struct InvalidToken(#[allow(dead_code)] Problem);
-
-/// Signed in, but the role does not allow this.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Forbidden",
-        "status": 403,
-        "detail": "Your role does not allow this.",
-        "code": "forbidden"
-    })
-)]
-pub struct Forbidden(#[allow(dead_code)] Problem);
-
-/// Too many attempts, or over an allowance (an API key's requests per
-/// minute, or an address's without credentials); wait `Retry-After` seconds.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    headers(
-        ("Retry-After" = String, description = "Seconds to wait before trying again."),
-        ("RateLimit-Policy" = String, description = "Over an allowance: the allowance, e.g. `\"per-key\";q=600;w=60`."),
-        ("RateLimit" = String, description = "Over an allowance: what remains and when it resets, e.g. `\"per-key\";r=0;t=42`.")
-    ),
-    example = json!({
-        "type": "about:blank",
-        "title": "Too Many Requests",
-        "status": 429,
-        "detail": "Too many attempts; retry in 840 seconds.",
-        "code": "too_many_requests"
-    })
-)]
-pub struct TooManyRequests(#[allow(dead_code)] Problem);
-
-/// Some inputs were not acceptable; `errors` names each field.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Bad Request",
-        "status": 400,
-        "detail": "Invalid `limit`: must be between 1 and 100.",
-        "code": "validation_failed",
-        "errors": [{"field": "limit", "message": "must be between 1 and 100"}]
-    })
-)]
-pub struct BadRequest(#[allow(dead_code)] Problem);
-
-/// Nothing public has this identifier.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Not Found",
-        "status": 404,
-        "detail": "No article matches this request.",
-        "code": "not_found"
-    })
-)]
-pub struct NotFound(#[allow(dead_code)] Problem);
-
-/// The database cannot be reached right now; retry after `Retry-After` seconds.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    headers(("Retry-After" = String, description = "Seconds to wait before retrying.")),
-    example = json!({
-        "type": "about:blank",
-        "title": "Service Unavailable",
-        "status": 503,
-        "detail": "The service cannot reach its database right now; retry shortly.",
-        "code": "service_unavailable"
-    })
-)]
-pub struct Unavailable(#[allow(dead_code)] Problem);
+/// The OpenAPI document of everything `build_app` serves.
+fn documented_api() -> OpenApiDoc {
+    documented(App::new().into_utoipa_app().openapi(ApiDoc::openapi()))
+        .split_for_parts()
+        .1
+}
 
 /// The OpenAPI document of this API, built from the registered routes.
 pub fn openapi() -> OpenApiDoc {
-    let mut doc = crate::app::documented_api();
+    let mut doc = documented_api();
     conventions::add_limit_responses(&mut doc);
     add_surrogate_keys(&mut doc);
     conventions::declare_security(&mut doc);
@@ -289,153 +197,6 @@ fn add_surrogate_keys(doc: &mut OpenApiDoc) {
     }
 }
 
-/// This document
-///
-/// The OpenAPI 3.1 description of every endpoint, as served; Swagger UI at `/docs` reads it.
-#[utoipa::path(
-    tag = "operations",
-    responses(
-        (status = 200, description = "The OpenAPI document.", body = Object,
-            headers(("ETag" = String, description = "Strong validator of the document."))),
-        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
-    )
-)]
-#[get("/openapi.json")]
-pub async fn get_openapi(state: web::Data<AppState>, req: actix_web::HttpRequest) -> HttpResponse {
-    let etag = state.openapi_etag.as_str();
-    let current = crate::negotiation::still_fresh(req.headers(), Some(etag), None);
-    let mut response = if current {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    response
-        .insert_header(("ETag", etag))
-        .insert_header(("Cache-Control", "public, max-age=300"));
-    if current {
-        return response.finish();
-    }
-    response
-        .content_type("application/json")
-        .body(state.openapi_json.as_ref().clone())
-}
-
-/// The body is larger than the 256 KiB limit.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Payload Too Large",
-        "status": 413,
-        "detail": "The body is larger than 262144 bytes.",
-        "code": "payload_too_large"
-    })
-)]
-pub struct PayloadTooLarge(#[allow(dead_code)] Problem);
-
-/// The body must be `application/json`.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Unsupported Media Type",
-        "status": 415,
-        "detail": "Send the body as application/json.",
-        "code": "unsupported_media_type"
-    })
-)]
-pub struct UnsupportedMediaType(#[allow(dead_code)] Problem);
-
-/// `If-Match` named an older version: someone changed the article meanwhile.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Precondition Failed",
-        "status": 412,
-        "detail": "Someone changed this since your copy (If-Match); fetch it again and reapply.",
-        "code": "precondition_failed"
-    })
-)]
-pub struct PreconditionFailed(#[allow(dead_code)] Problem);
-
-/// The request is well-formed but cannot be processed as sent: an
-/// `Idempotency-Key` already used with a different body
-/// (`idempotency_key_reused`).
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Unprocessable Entity",
-        "status": 422,
-        "detail": "This Idempotency-Key was used with a different request; use a new key for a new request.",
-        "code": "idempotency_key_reused"
-    })
-)]
-pub struct Unprocessable(#[allow(dead_code)] Problem);
-
-/// The `Webhook-Signature` header is missing, malformed, more than five
-/// minutes old, or matches no signature of the body.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Unauthorized",
-        "status": 401,
-        "detail": "The webhook signature was refused: no signature matches the body.",
-        "code": "invalid_signature"
-    })
-)]
-pub struct InvalidSignature(#[allow(dead_code)] Problem);
-
-/// The `X-API-Key` is unknown, malformed or revoked.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Unauthorized",
-        "status": 401,
-        "detail": "The X-API-Key is unknown or revoked; ask for a new key.",
-        "code": "invalid_api_key"
-    })
-)]
-pub struct InvalidApiKey(#[allow(dead_code)] Problem);
-
-/// The request's headers are larger than 16 KiB in all.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Request Header Fields Too Large",
-        "status": 431,
-        "detail": "The request's headers are larger than 16384 bytes in all.",
-        "code": "headers_too_large"
-    })
-)]
-pub struct HeadersTooLarge(#[allow(dead_code)] Problem);
-
-/// Something failed on our side; it is logged with the request id, and the
-/// body never says what.
-#[derive(ToResponse)]
-#[response(
-    content_type = "application/problem+json",
-    example = json!({
-        "type": "about:blank",
-        "title": "Internal Server Error",
-        "status": 500,
-        "detail": "Something went wrong on our side; it has been logged.",
-        "code": "internal_error"
-    })
-)]
-pub struct InternalError(#[allow(dead_code)] Problem);
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,7 +222,7 @@ mod pattern_tests {
     use serde_json::Value;
 
     use super::openapi;
-    use crate::routes::{HTTP_URL_PATTERN, SLUG_PATTERN};
+    use crate::http::{HTTP_URL_PATTERN, SLUG_PATTERN};
 
     /// Request bodies document the very rules their validation applies, so
     /// that generated clients and fuzzers send what the server accepts.

@@ -105,3 +105,8 @@ impl ViewCounter {
         }
     }
 }
+
+/// Marks a response as a read of this article, so that a cached copy served
+/// later still counts as a view.
+#[derive(Clone, Copy, Debug)]
+pub struct ArticleRead(pub i64);

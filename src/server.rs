@@ -8,10 +8,12 @@ use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use tracing_subscriber::EnvFilter;
 
-use crate::app::{AppState, Clock, build_app};
+use crate::app::build_app;
+use crate::clock::Clock;
 use crate::config::{Config, LogFormat};
 use crate::db::{self, DbPool};
 use crate::seed;
+use crate::state::AppState;
 
 /// Installs the global log subscriber: `RUST_LOG` filters, `LOG_FORMAT` shapes.
 pub fn init_tracing(format: LogFormat) {
@@ -86,7 +88,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn Error + Send + Sync>> {
         .max(2);
     let shutdown = config.shutdown_timeout.as_secs();
     let state =
-        web::Data::new(AppState::new(config, pool, Clock::System).map_err(|e| e.to_string())?);
+        web::Data::new(crate::app::state(config, pool, Clock::System).map_err(|e| e.to_string())?);
     let state_for_run = state.clone();
     let mut server = HttpServer::new(move || build_app(state.clone()))
         .shutdown_timeout(shutdown)
@@ -139,7 +141,13 @@ pub async fn run(server: Server, state: web::Data<AppState>) -> std::io::Result<
                 tick.tick().await;
                 flush_views(&state).await;
                 forget_old_windows(&state).await;
-                crate::mail::deliver_due(&state).await;
+                crate::mail::deliver_due(
+                    &state.db,
+                    &state.mailer,
+                    &state.config.mail_from,
+                    state.clock,
+                )
+                .await;
             }
         })
     };

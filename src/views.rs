@@ -1,17 +1,19 @@
 //! Wire types: what clients receive. Built from database rows, never the rows themselves.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::QueryResult;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::articles::{ArticleCard, ArticleRow, NamedRef};
-use crate::db::{api_keys, audit, catalogue, plans, subscriptions, users};
+use crate::db::{DbConnection, api_keys, articles, audit, catalogue, plans, subscriptions, users};
 use crate::domain::account::Role;
 use crate::domain::api_key::Scope;
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
 use crate::domain::paywall::{Access, AccessReason};
 use crate::domain::plan::BillingInterval;
 use crate::domain::subscription::SubscriptionStatus;
+use crate::error::ApiError;
 
 fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
@@ -392,6 +394,23 @@ pub struct Topic {
 }
 
 impl Topic {
+    /// Attaches published-article counts: one query for a whole page.
+    pub fn with_counts(
+        conn: &mut DbConnection,
+        topics: Vec<catalogue::Topic>,
+        now: NaiveDateTime,
+    ) -> QueryResult<Vec<Self>> {
+        let ids: Vec<i64> = topics.iter().map(|t| t.id).collect();
+        let counts = catalogue::published_counts_by_topic(conn, &ids, now)?;
+        Ok(topics
+            .into_iter()
+            .map(|t| {
+                let count = counts.get(&t.id).copied().unwrap_or(0);
+                Self::new(t, count)
+            })
+            .collect())
+    }
+
     /// The topic with its count.
     pub fn new(topic: catalogue::Topic, article_count: i64) -> Self {
         Self {
@@ -436,6 +455,29 @@ pub struct Author {
 }
 
 impl Author {
+    /// Attaches affiliations and article counts: two queries for a whole page.
+    pub fn with_details(
+        conn: &mut DbConnection,
+        authors: Vec<catalogue::Author>,
+        now: NaiveDateTime,
+    ) -> QueryResult<Vec<Self>> {
+        let ids: Vec<i64> = authors.iter().map(|a| a.id).collect();
+        let counts = catalogue::published_counts_by_author(conn, &ids, now)?;
+        let source_ids: Vec<i64> = authors
+            .iter()
+            .filter_map(|a| a.affiliation_source_id)
+            .collect();
+        let sources = catalogue::sources_by_id(conn, &source_ids)?;
+        Ok(authors
+            .into_iter()
+            .map(|a| {
+                let count = counts.get(&a.id).copied().unwrap_or(0);
+                let affiliation = a.affiliation_source_id.and_then(|id| sources.get(&id));
+                Self::new(a, affiliation, count)
+            })
+            .collect())
+    }
+
     /// The profile with its affiliation and count.
     pub fn new(
         author: catalogue::Author,
@@ -481,6 +523,23 @@ pub struct Source {
 }
 
 impl Source {
+    /// Attaches published-article counts: one query for a whole page.
+    pub fn with_counts(
+        conn: &mut DbConnection,
+        sources: Vec<catalogue::Source>,
+        now: NaiveDateTime,
+    ) -> QueryResult<Vec<Self>> {
+        let ids: Vec<i64> = sources.iter().map(|t| t.id).collect();
+        let counts = catalogue::published_counts_by_source(conn, &ids, now)?;
+        Ok(sources
+            .into_iter()
+            .map(|t| {
+                let count = counts.get(&t.id).copied().unwrap_or(0);
+                Self::new(t, count)
+            })
+            .collect())
+    }
+
     /// The source with its count.
     pub fn new(source: catalogue::Source, article_count: i64) -> Self {
         Self {
@@ -615,6 +674,12 @@ pub struct EditorArticle {
 }
 
 impl EditorArticle {
+    /// Loads an article for the newsroom, or 404.
+    pub fn load(conn: &mut DbConnection, slug: &str, now: NaiveDateTime) -> Result<Self, ApiError> {
+        let (row, card) = articles::find_any(conn, slug)?.ok_or(ApiError::NotFound("article"))?;
+        Ok(Self::new(row, card, now))
+    }
+
     /// The whole article with its state as of `now`.
     pub fn new(row: ArticleRow, card: ArticleCard, now: NaiveDateTime) -> Self {
         let summary = &row.summary;

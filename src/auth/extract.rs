@@ -11,10 +11,10 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use crate::app::AppState;
 use crate::db::{refresh_tokens, users};
 use crate::domain::account::Role;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// An authenticated user.
 #[derive(Clone, Debug)]

@@ -4,10 +4,14 @@
 //! month (see `metering::Count::run`): then the address's
 //! readers share one meter.
 
+use actix_web::HttpRequest;
+use actix_web::http::header::HeaderName;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, FieldError};
 
 /// The longest meter token a client may send; ours are shorter.
 pub const MAX_TOKEN_LEN: usize = 100;
@@ -84,6 +88,25 @@ impl MeterKeys {
         mac.verify_truncated_left(&tag).ok()?;
         Some(id.to_owned())
     }
+}
+
+/// The header that carries an anonymous reader's meter token, both ways.
+pub static METER_TOKEN: HeaderName = HeaderName::from_static("x-meter-token");
+
+/// The meter token the request presents, if any. One that is not ours reads
+/// as none (a new meter starts), but one longer than any token could be is
+/// a client's mistake worth saying so.
+pub fn presented(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let Some(value) = req.headers().get(&METER_TOKEN) else {
+        return Ok(None);
+    };
+    if value.len() > MAX_TOKEN_LEN {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "X-Meter-Token",
+            format!("must be at most {} characters", MAX_TOKEN_LEN),
+        )]));
+    }
+    Ok(value.to_str().ok())
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 
 pub mod api_key;
 pub mod extract;
+pub mod hasher;
 pub mod jwt;
+pub mod login;
 pub mod meter_token;
 pub mod password;
 pub mod tokens;

@@ -12,21 +12,9 @@ use super::schema::{
     article_authors, article_bodies, article_redirects, article_topics, articles, authors, sources,
     topics,
 };
+pub use super::visibility::{IsPublic, is_public};
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
 use crate::domain::markdown::RenderedBody;
-
-/// The predicate "the public may see this article now".
-pub type IsPublic = dsl::And<
-    dsl::Eq<articles::status, &'static str>,
-    dsl::LtEq<articles::published_at, NaiveDateTime>,
->;
-
-/// Published, and not dated in the future.
-pub fn is_public(now: NaiveDateTime) -> IsPublic {
-    articles::status
-        .eq(ArticleStatus::Published.as_str())
-        .and(articles::published_at.le(now))
-}
 
 /// What lists show of an article: everything but the body.
 #[derive(Clone, Debug, Queryable, Selectable)]

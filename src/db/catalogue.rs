@@ -7,8 +7,8 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::articles::is_public;
 use super::schema::{article_authors, article_topics, articles, authors, sources, topics};
+use super::visibility::is_public;
 
 /// A foreign outlet whose journalism we translate.
 #[derive(Clone, Debug, Queryable, Selectable)]

@@ -1,22 +1,22 @@
 //! `/admin`: accounts and the audit trail (role `admin`).
 
-use crate::routes::{Body, body_or_problem};
+use crate::http::{Body, body_or_problem};
 use actix_web::{HttpRequest, HttpResponse, get, patch, web};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Query, id_cursor, page_limit};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{audit, refresh_tokens, users};
 use crate::domain::account::Role;
 use crate::domain::cursor::Cursor;
 use crate::error::ApiError;
-use crate::openapi::{
+use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
     UnsupportedMediaType,
 };
+use crate::http::{Query, id_cursor, page_limit};
+use crate::state::AppState;
 use crate::views::{AdminUser, AuditEvent, AuditList, ListMeta, UserList};
 
 /// Search and pagination for accounts.

@@ -1,24 +1,24 @@
 //! `/admin/api-keys`: keys for third parties (role `admin`).
 
-use crate::routes::{Body, body_or_problem};
+use crate::http::{Body, body_or_problem};
 use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Query, id_cursor, page_limit};
-use crate::app::AppState;
 use crate::auth::{AuthUser, api_key};
 use crate::db::api_keys::{self, NewApiKey};
 use crate::db::audit;
 use crate::domain::account::Role;
 use crate::domain::api_key::Scope;
 use crate::domain::cursor::Cursor;
-use crate::error::{ApiError, FieldError};
-use crate::openapi::{
+use crate::error::responses::{
     BadRequest, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
     UnsupportedMediaType,
 };
+use crate::error::{ApiError, FieldError};
+use crate::http::{Query, id_cursor, page_limit};
+use crate::state::AppState;
 use crate::views::{ApiKey, ApiKeyList, CreatedApiKey, ListMeta};
 
 /// A new key.

@@ -8,11 +8,6 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{
-    ITEM_FRESHNESS, MAX_SLUG_LEN, Query, decode_cursor, page_limit, private_json, public_json,
-    public_list,
-};
-use crate::app::AppState;
 use crate::auth::{AuthUser, MaybeAuthUser, meter_token};
 use crate::cache::WasHead;
 use crate::client::ClientAddr;
@@ -25,12 +20,17 @@ use crate::domain::article::{ArticleKind, ArticleStatus};
 use crate::domain::cursor::{Cursor, MAX_OFFSET};
 use crate::domain::paywall::{AccessReason, Reader};
 use crate::domain::search::{SearchQuery, highlight};
+use crate::error::responses::{BadRequest, Forbidden, InvalidToken, NotFound, Unavailable};
 use crate::error::{ApiError, FieldError};
+use crate::http::{
+    ITEM_FRESHNESS, MAX_SLUG_LEN, Query, decode_cursor, page_limit, private_json, public_json,
+    public_list,
+};
 use crate::limits::ApiClient;
 use crate::metering::{self, Reading, Step, Whose};
-use crate::openapi::{BadRequest, Forbidden, InvalidToken, NotFound, Unavailable};
-use crate::routes::newsroom::load_editor_view;
-use crate::views::{self, Article, ArticleList, ArticleSummary, ListMeta, Paywall};
+use crate::readership::ArticleRead;
+use crate::state::AppState;
+use crate::views::{self, Article, ArticleList, ArticleSummary, EditorArticle, ListMeta, Paywall};
 
 /// Filters and pagination for the article list; filters combine with AND.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -561,7 +561,7 @@ pub async fn get_article(
     if slug.len() > MAX_SLUG_LEN {
         return Err(ApiError::NotFound("article"));
     }
-    presented_meter_token(&req)?;
+    meter_token::presented(&req)?;
     let now = state.clock.now();
     if reader
         .0
@@ -570,7 +570,7 @@ pub async fn get_article(
     {
         let article = state
             .db
-            .run(move |conn| load_editor_view(conn, &slug, now))
+            .run(move |conn| EditorArticle::load(conn, &slug, now))
             .await?;
         return Ok(HttpResponse::Ok()
             .insert_header((header::ETAG, article.etag()))
@@ -714,7 +714,9 @@ pub async fn get_article(
                 if let Some(token) = meter.token_to_return
                     && let Ok(value) = header::HeaderValue::from_str(&token)
                 {
-                    response.headers_mut().insert(METER_TOKEN.clone(), value);
+                    response
+                        .headers_mut()
+                        .insert(meter_token::METER_TOKEN.clone(), value);
                 }
                 response
             };
@@ -727,30 +729,6 @@ pub async fn get_article(
             .finish()),
         Err(None) => Err(ApiError::NotFound("article")),
     }
-}
-
-/// Marks a response as a read of this article, so that a cached copy served
-/// later still counts as a view.
-#[derive(Clone, Copy, Debug)]
-pub struct ArticleRead(pub i64);
-
-/// The header that carries an anonymous reader's meter token, both ways.
-pub static METER_TOKEN: header::HeaderName = header::HeaderName::from_static("x-meter-token");
-
-/// The meter token the request presents, if any. One that is not ours reads
-/// as none (a new meter starts), but one longer than any token could be is
-/// a client's mistake worth saying so.
-pub fn presented_meter_token(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
-    let Some(value) = req.headers().get(&METER_TOKEN) else {
-        return Ok(None);
-    };
-    if value.len() > meter_token::MAX_TOKEN_LEN {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "X-Meter-Token",
-            format!("must be at most {} characters", meter_token::MAX_TOKEN_LEN),
-        )]));
-    }
-    Ok(value.to_str().ok())
 }
 
 /// Whose meter a read goes through.
@@ -775,7 +753,7 @@ impl MeterIdentity {
         req: &HttpRequest,
         user: Option<&AuthUser>,
     ) -> Result<Self, ApiError> {
-        let presented = presented_meter_token(req)?;
+        let presented = meter_token::presented(req)?;
         if let Some(client) = req.extensions().get::<ApiClient>() {
             return Ok(Self {
                 reader: Reader::Partner {

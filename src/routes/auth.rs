@@ -1,28 +1,26 @@
 //! `/auth`: registration, login, token refresh and logout.
 
-use crate::routes::Json;
+use crate::http::Json;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
-use crate::auth::{AuthUser, password, tokens};
+use crate::auth::login::{client_address, throttled_check};
+use crate::auth::meter_token;
+use crate::auth::{AuthUser, tokens};
 use crate::db::refresh_tokens::{self, NewRefreshToken};
 use crate::db::users::{self, NewUser, User};
-use crate::db::{DbConnection, api_keys, login_failures, meter};
-use crate::domain::account::{
-    ACCOUNT_FROM_CLIENT_THROTTLE, ACCOUNT_THROTTLE, CLIENT_THROTTLE, Email, Role, Throttle,
-    check_password, display_name,
-};
+use crate::db::{DbConnection, api_keys, meter};
+use crate::domain::account::{Email, Role, check_password, display_name};
 use crate::domain::paywall;
 use crate::domain::readership::hour_of;
-use crate::error::{ApiError, FieldError};
-use crate::openapi::{
+use crate::error::responses::{
     BadRequest, Conflict, InvalidCredentials, InvalidToken, PayloadTooLarge, TooManyRequests,
     Unavailable, UnsupportedMediaType,
 };
-use crate::routes::articles::presented_meter_token;
+use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
 use crate::views::{self, Session};
 
 /// A new account.
@@ -89,113 +87,6 @@ fn validate_registration(body: &RegisterRequest) -> Result<(Email, String), ApiE
     }
 }
 
-/// Hashes a password on the hashing threads: argon2 is slow on purpose.
-pub async fn hash_password(plain: String) -> Result<String, ApiError> {
-    on_hashing_threads(move || password::hash(&plain))
-        .await?
-        .map_err(|e| ApiError::Internal(e.to_string()))
-}
-
-/// Verifies a password on the hashing threads; without a stored hash it
-/// spends the same time and fails, so unknown accounts cannot be told apart.
-pub async fn verify_password(plain: String, stored: Option<String>) -> Result<bool, ApiError> {
-    on_hashing_threads(move || match stored {
-        Some(stored) => password::verify(&plain, &stored),
-        None => {
-            password::verify_nothing(&plain);
-            false
-        }
-    })
-    .await
-}
-
-type Job = Box<dyn FnOnce() + Send>;
-
-/// Password hashes run on a few threads of their own, two per core, and
-/// wait their turn there. Each hash takes 19 MiB; on the general blocking
-/// pool a burst of logins spread them over dozens of threads whose
-/// allocators each kept the memory (1.2 GB after 64 concurrent logins).
-async fn on_hashing_threads<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    static QUEUE: std::sync::LazyLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> =
-        std::sync::LazyLock::new(|| {
-            let (sender, receiver) = std::sync::mpsc::channel::<Job>();
-            let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
-            let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-            for i in 0..cores * 2 {
-                let receiver = receiver.clone();
-                let spawned = std::thread::Builder::new()
-                    .name(format!("password-{i}"))
-                    .spawn(move || {
-                        loop {
-                            let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                            match job {
-                                Ok(job) => job(),
-                                Err(_) => break,
-                            }
-                        }
-                    });
-                if let Err(e) = spawned {
-                    tracing::error!(error = %e, "no password-hashing thread");
-                }
-            }
-            std::sync::Mutex::new(sender)
-        });
-    // Bounded: past this many hashes waiting or running, a request is
-    // refused at once (503, Retry-After) instead of joining a queue that one
-    // client could make minutes long for everyone signing in.
-    static WAITING: Admission = Admission::new();
-    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-    let leave = WAITING
-        .enter(cores * MAX_HASHES_WAITING_PER_CORE)
-        .ok_or(ApiError::Overloaded)?;
-    let (reply, answer) = tokio::sync::oneshot::channel();
-    QUEUE
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .send(Box::new(move || {
-            let _ = reply.send(work());
-            drop(leave);
-        }))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    answer
-        .await
-        .map_err(|e| ApiError::Internal(format!("password hashing stopped: {e}")))
-}
-
-/// Password hashes that may wait or run at once, per core (each takes tens
-/// of milliseconds of one core).
-const MAX_HASHES_WAITING_PER_CORE: usize = 8;
-
-/// Counts the jobs admitted to a bounded queue.
-struct Admission(std::sync::atomic::AtomicUsize);
-
-/// One admitted job; dropping it makes room for another.
-struct Admitted(&'static Admission);
-
-impl Admission {
-    const fn new() -> Self {
-        Self(std::sync::atomic::AtomicUsize::new(0))
-    }
-
-    /// Admits a job unless `most` are already in.
-    fn enter(&'static self, most: usize) -> Option<Admitted> {
-        use std::sync::atomic::Ordering::SeqCst;
-        if self.0.fetch_add(1, SeqCst) >= most {
-            self.0.fetch_sub(1, SeqCst);
-            return None;
-        }
-        Some(Admitted(self))
-    }
-}
-
-impl Drop for Admitted {
-    fn drop(&mut self) {
-        self.0.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
 /// Stores a new refresh token in `family`; returns the token.
 fn store_refresh_token(
     conn: &mut DbConnection,
@@ -251,7 +142,7 @@ async fn new_session(state: &AppState, req: &HttpRequest, user: User) -> Result<
     let family = uuid::Uuid::new_v4().to_string();
     let now = state.clock.now();
     let ttl = state.config.refresh_token_ttl;
-    let anonymous = presented_meter_token(req)?.and_then(|token| state.meter_keys.verify(token));
+    let anonymous = meter_token::presented(req)?.and_then(|token| state.meter_keys.verify(token));
     let (user_id, family_for_db) = (user.id, family.clone());
     let checked_hash = user.password_hash.clone();
     let allowance = i64::from(state.config.free_articles);
@@ -325,7 +216,7 @@ pub async fn register(
     body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    presented_meter_token(&req)?;
+    meter_token::presented(&req)?;
     let (email, name) = validate_registration(&body)?;
     let now = state.clock.now();
     // Cheap checks first: the throttle, and an address already registered
@@ -347,7 +238,7 @@ pub async fn register(
             Ok(())
         })
         .await?;
-    let hash = hash_password(body.password).await?;
+    let hash = state.passwords.hash(body.password).await?;
     let user = state
         .db
         .run(move |conn| {
@@ -371,74 +262,6 @@ pub async fn register(
         .await?;
     let session = new_session(&state, &req, user).await?;
     Ok(no_store(HttpResponse::Created()).json(session))
-}
-
-/// The address failed logins are counted against.
-fn client_address(req: &HttpRequest) -> String {
-    crate::client::ClientAddr::of(req).key()
-}
-
-/// Checks `password` against `account`'s stored hash under the login
-/// throttle: failures for this account from this client address, from this
-/// address for any account, and for this account from everywhere are each
-/// limited. The attempt is reserved in every scope before the hash is
-/// checked (so a burst of guesses cannot all pass) and released when the
-/// password is right. `Ok(false)` is a wrong password; 429 when throttled.
-pub async fn throttled_check(
-    state: &AppState,
-    req: &HttpRequest,
-    account: &str,
-    password: String,
-    stored: Option<String>,
-) -> Result<bool, ApiError> {
-    let client = client_address(req);
-    let scopes = [
-        (
-            format!("pair:{account}|{client}"),
-            ACCOUNT_FROM_CLIENT_THROTTLE,
-        ),
-        (format!("client:{client}"), CLIENT_THROTTLE),
-        (format!("email:{account}"), ACCOUNT_THROTTLE),
-    ];
-    let now = state.clock.now();
-    // The right password forgets this address's earlier failures for the
-    // account, and the account's, but never the address's own count: an
-    // attacker signing in to an account of their own must not reset it.
-    let forgotten = [scopes[0].0.clone(), scopes[2].0.clone()];
-    let reserved = state
-        .db
-        .run(move |conn| {
-            let limits: Vec<(&str, Throttle)> =
-                scopes.iter().map(|(s, t)| (s.as_str(), *t)).collect();
-            Ok(login_failures::reserve(conn, &limits, now)?)
-        })
-        .await?
-        .map_err(ApiError::TooManyRequests)?;
-    let matched = match verify_password(password, stored).await {
-        Ok(matched) => matched,
-        // Not a wrong password (the hashing queue was full, say): the
-        // attempt must not count as a failure.
-        Err(e) => {
-            state
-                .db
-                .run(move |conn| Ok(login_failures::release(conn, &reserved)?))
-                .await?;
-            return Err(e);
-        }
-    };
-    if matched {
-        state
-            .db
-            .run(move |conn| {
-                login_failures::release(conn, &reserved)?;
-                for scope in &forgotten {
-                    login_failures::clear(conn, scope)?;
-                }
-                Ok(())
-            })
-            .await?;
-    }
-    Ok(matched)
 }
 
 /// Log in
@@ -473,7 +296,7 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    presented_meter_token(&req)?;
+    meter_token::presented(&req)?;
     let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;
     let wanted = email.as_str().to_owned();
     let user = state
@@ -649,25 +472,4 @@ pub async fn logout_all(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_full_queue_admits_nobody_until_a_job_leaves() {
-        static QUEUE: Admission = Admission::new();
-        let first = QUEUE.enter(2).expect("room");
-        let second = QUEUE.enter(2).expect("room");
-        assert!(QUEUE.enter(2).is_none(), "full");
-        assert!(
-            QUEUE.enter(2).is_none(),
-            "still full, and refusals take no room"
-        );
-        drop(first);
-        let third = QUEUE.enter(2).expect("room again");
-        drop((second, third));
-        assert_eq!(QUEUE.0.load(std::sync::atomic::Ordering::SeqCst), 0);
-    }
 }

@@ -2,11 +2,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use super::{Query, SlugListParams, slug_item, slug_list};
-use crate::app::AppState;
 use crate::db::{DbConnection, catalogue};
 use crate::error::ApiError;
-use crate::openapi::{BadRequest, NotFound, Unavailable};
+use crate::error::responses::{BadRequest, NotFound, Unavailable};
+use crate::http::{Query, SlugListParams, slug_item, slug_list};
+use crate::state::AppState;
 use crate::views::{Author, AuthorList};
 
 /// List authors
@@ -33,11 +33,13 @@ pub async fn list_authors(
 ) -> Result<HttpResponse, ApiError> {
     let load = |conn: &mut DbConnection, after: Option<&str>, limit, now| {
         let page = catalogue::list_authors(conn, after, limit)?;
-        Ok((with_details(conn, page.items, now)?, page.next_after))
+        Ok((
+            Author::with_details(conn, page.items, now)?,
+            page.next_after,
+        ))
     };
-    slug_list(&state, &req, &params, load, |data, meta| AuthorList {
-        data,
-        meta,
+    slug_list(&state.db, state.clock, &req, &params, load, |data, meta| {
+        AuthorList { data, meta }
     })
     .await
 }
@@ -65,30 +67,15 @@ pub async fn get_author(
 ) -> Result<HttpResponse, ApiError> {
     let load = |conn: &mut DbConnection, slug: &str, now| {
         let found = catalogue::find_author(conn, slug)?;
-        Ok(with_details(conn, found.into_iter().collect(), now)?.pop())
+        Ok(Author::with_details(conn, found.into_iter().collect(), now)?.pop())
     };
-    slug_item(&state, &req, slug.into_inner(), "author", load).await
-}
-
-/// Attaches affiliations and article counts: two queries for a whole page.
-pub(super) fn with_details(
-    conn: &mut DbConnection,
-    authors: Vec<catalogue::Author>,
-    now: chrono::NaiveDateTime,
-) -> diesel::QueryResult<Vec<Author>> {
-    let ids: Vec<i64> = authors.iter().map(|a| a.id).collect();
-    let counts = catalogue::published_counts_by_author(conn, &ids, now)?;
-    let source_ids: Vec<i64> = authors
-        .iter()
-        .filter_map(|a| a.affiliation_source_id)
-        .collect();
-    let sources = catalogue::sources_by_id(conn, &source_ids)?;
-    Ok(authors
-        .into_iter()
-        .map(|a| {
-            let count = counts.get(&a.id).copied().unwrap_or(0);
-            let affiliation = a.affiliation_source_id.and_then(|id| sources.get(&id));
-            Author::new(a, affiliation, count)
-        })
-        .collect())
+    slug_item(
+        &state.db,
+        state.clock,
+        &req,
+        slug.into_inner(),
+        "author",
+        load,
+    )
+    .await
 }

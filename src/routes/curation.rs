@@ -1,15 +1,13 @@
 //! Curating the catalogue: editors create, change and delete topics,
 //! authors and sources. Deleting one that articles still use is refused.
 
-use crate::routes::{Body, body_or_problem};
+use crate::http::{Body, body_or_problem};
 use actix_web::{HttpResponse, delete, patch, post, web};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{is_http_url, present};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::cache::Purge;
 use crate::db::catalogue::{
@@ -18,11 +16,13 @@ use crate::db::catalogue::{
 use crate::db::{DbConnection, audit};
 use crate::domain::account::Role;
 use crate::domain::slug;
-use crate::error::{ApiError, FieldError};
-use crate::openapi::{
+use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
     UnsupportedMediaType,
 };
+use crate::error::{ApiError, FieldError};
+use crate::http::{is_http_url, present};
+use crate::state::AppState;
 use crate::views::{Author, Source, Topic};
 
 /// A topic's fields; on create `name` is required and `slug` defaults to one made from it.
@@ -227,7 +227,7 @@ where
 
 fn topic_view(conn: &mut DbConnection, slug: &str, now: NaiveDateTime) -> Result<Topic, ApiError> {
     let topic = catalogue::find_topic(conn, slug)?.ok_or(ApiError::NotFound("topic"))?;
-    super::topics::with_counts(conn, vec![topic], now)?
+    Topic::with_counts(conn, vec![topic], now)?
         .pop()
         .ok_or(ApiError::NotFound("topic"))
 }
@@ -426,7 +426,7 @@ fn author_view(
     now: NaiveDateTime,
 ) -> Result<Author, ApiError> {
     let author = catalogue::find_author(conn, slug)?.ok_or(ApiError::NotFound("author"))?;
-    super::authors::with_details(conn, vec![author], now)?
+    Author::with_details(conn, vec![author], now)?
         .pop()
         .ok_or(ApiError::NotFound("author"))
 }
@@ -617,7 +617,7 @@ fn source_view(
     now: NaiveDateTime,
 ) -> Result<Source, ApiError> {
     let source = catalogue::find_source(conn, slug)?.ok_or(ApiError::NotFound("source"))?;
-    super::sources::with_counts(conn, vec![source], now)?
+    Source::with_counts(conn, vec![source], now)?
         .pop()
         .ok_or(ApiError::NotFound("source"))
 }

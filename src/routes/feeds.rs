@@ -9,14 +9,14 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{MAX_SLUG_LEN, Query};
-use crate::app::AppState;
 use crate::db::articles::{self as article_db, ArticleFilter, Shelf};
 use crate::db::schema::article_bodies;
 use crate::domain::article::AccessLevel;
 use crate::error::ApiError;
+use crate::error::responses::{BadRequest, Unavailable};
 use crate::feeds::{Feed, FeedEntry};
-use crate::openapi::{BadRequest, Unavailable};
+use crate::http::{MAX_SLUG_LEN, Query};
+use crate::state::AppState;
 use crate::surrogate::{SurrogateKeys, Tagged};
 
 /// Which articles a feed carries; filters combine with AND.
@@ -173,7 +173,7 @@ fn http_date(at: NaiveDateTime) -> String {
 /// Serves `body` with validators; 304 when the client's copy is current.
 fn respond(req: &HttpRequest, feed: &Feed, body: Vec<u8>, content_type: &str) -> HttpResponse {
     let updated = feed.updated;
-    let etag = super::strong_etag(&body);
+    let etag = crate::http::strong_etag(&body);
     let fresh = crate::negotiation::still_fresh(
         req.headers(),
         Some(&etag),

@@ -1,13 +1,14 @@
-//! Liveness and readiness probes for load balancers and orchestrators.
+//! Liveness and readiness probes for load balancers and orchestrators, and
+//! the Prometheus metrics.
 
 use actix_web::{HttpResponse, get, web};
 use diesel::RunQueryDsl;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::ApiError;
-use crate::openapi::Unavailable;
+use crate::error::responses::Unavailable;
+use crate::state::AppState;
 
 /// A probe's answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -53,4 +54,25 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(HealthStatus { status: "ok" }))
+}
+
+/// Prometheus metrics
+///
+/// Request counts and latency histograms by route and status, and database
+/// pool usage, in the Prometheus text exposition format.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Metrics in the Prometheus text format.", content_type = "text/plain; version=0.0.4", body = String,
+        example = "newsdesk_http_requests_total{method=\"GET\",route=\"/api/v1/articles\",status=\"200\"} 42\n"))
+)]
+#[get("/metrics")]
+pub async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let metrics = state
+        .metrics
+        .render(state.db.pool().state(), state.ledger.counts())
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(metrics))
 }

@@ -5,13 +5,13 @@ use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{LIST_FRESHNESS, Query, public_json};
-use crate::app::AppState;
 use crate::db::articles::{self as article_db, ArticleFilter, Shelf};
 use crate::db::{DbConnection, readership};
 use crate::domain::readership::rank_trending;
 use crate::error::ApiError;
-use crate::openapi::{BadRequest, Unavailable};
+use crate::error::responses::{BadRequest, Unavailable};
+use crate::http::{LIST_FRESHNESS, Query, public_json};
+use crate::state::AppState;
 use crate::views::{ArticleSummary, Home, ListMeta, TopicRef, TrendingTopic, TrendingTopicList};
 
 /// Topics read in the last 24 hours, ranked by how much faster than their

@@ -1,20 +1,20 @@
 //! `/me`: the signed-in user's own account.
 
-use crate::routes::Json;
+use crate::http::Json;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::auth::{hash_password, throttled_check};
-use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::auth::login::throttled_check;
 use crate::db::{meter, refresh_tokens, users};
 use crate::domain::account::{check_password, display_name};
 use crate::domain::paywall;
 use crate::error::ApiError;
-use crate::openapi::{
+use crate::error::responses::{
     BadRequest, InvalidToken, PayloadTooLarge, TooManyRequests, Unavailable, UnsupportedMediaType,
 };
+use crate::state::AppState;
 use crate::views::{MeterView, User};
 
 /// Changes to one's own account. Only these fields exist: role, email and
@@ -149,7 +149,7 @@ pub async fn change_password(
             "is not the password in use",
         ));
     }
-    let hash = hash_password(body.new_password).await?;
+    let hash = state.passwords.hash(body.new_password).await?;
     let now = state.clock.now();
     state
         .db

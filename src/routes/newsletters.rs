@@ -1,22 +1,22 @@
 //! `/newsletters`: sign-up with double opt-in, and one-click unsubscribe.
 
-use crate::routes::Json;
+use crate::http::Json;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ITEM_FRESHNESS, Query, public_json};
-use crate::app::AppState;
 use crate::auth::tokens;
 use crate::client::ClientAddr;
 use crate::db::{DbConnection, api_keys, newsletters, outbox};
 use crate::domain::account::Email;
 use crate::domain::readership::hour_of;
 use crate::error::ApiError;
-use crate::openapi::{
+use crate::error::responses::{
     BadRequest, NotFound, PayloadTooLarge, TooManyRequests, Unavailable, UnsupportedMediaType,
 };
+use crate::http::{ITEM_FRESHNESS, Query, public_json};
+use crate::state::AppState;
 use crate::surrogate::{SurrogateKeys, Tagged};
 
 /// How long a confirmation link works.

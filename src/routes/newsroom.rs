@@ -2,7 +2,7 @@
 //! and delete articles. Every change is audited.
 
 use crate::cache::Purge;
-use crate::routes::{Body, body_or_problem};
+use crate::http::{Body, body_or_problem};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -10,21 +10,22 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::MAX_SLUG_LEN;
-use super::{is_http_url, present};
-use crate::app::{AppState, to_micros};
 use crate::auth::AuthUser;
+use crate::clock::to_micros;
 use crate::db::articles::{self as article_db, ArticleChanges, NewArticle, NewBody};
 use crate::db::schema::{authors, sources, topics};
 use crate::db::{DbConnection, audit};
 use crate::domain::account::Role;
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
 use crate::domain::{markdown, slug};
-use crate::error::{ApiError, FieldError};
-use crate::openapi::{
+use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, PreconditionFailed,
     Unavailable, UnsupportedMediaType,
 };
+use crate::error::{ApiError, FieldError};
+use crate::http::MAX_SLUG_LEN;
+use crate::http::{is_http_url, present};
+use crate::state::AppState;
 use crate::views::EditorArticle;
 
 /// Longest body accepted, in bytes of Markdown.
@@ -115,10 +116,10 @@ pub struct CreateArticleRequest {
     pub topic: String,
     /// Secondary topics' slugs.
     #[serde(default)]
-    #[schema(max_items = 10, value_type = Vec<crate::routes::SlugRef>)]
+    #[schema(max_items = 10, value_type = Vec<crate::http::SlugRef>)]
     pub topics: Vec<String>,
     /// Bylines, in order (authors' slugs).
-    #[schema(min_items = 1, max_items = 10, value_type = Vec<crate::routes::SlugRef>)]
+    #[schema(min_items = 1, max_items = 10, value_type = Vec<crate::http::SlugRef>)]
     pub authors: Vec<String>,
     #[schema(max_length = 100)]
     pub dateline: Option<String>,
@@ -158,9 +159,9 @@ pub struct UpdateArticleRequest {
     pub access_level: Option<AccessLevel>,
     #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub topic: Option<String>,
-    #[schema(max_items = 10, value_type = Option<Vec<crate::routes::SlugRef>>)]
+    #[schema(max_items = 10, value_type = Option<Vec<crate::http::SlugRef>>)]
     pub topics: Option<Vec<String>>,
-    #[schema(min_items = 1, max_items = 10, value_type = Option<Vec<crate::routes::SlugRef>>)]
+    #[schema(min_items = 1, max_items = 10, value_type = Option<Vec<crate::http::SlugRef>>)]
     pub authors: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(max_length = 100)]
@@ -460,16 +461,6 @@ fn article_keys(id: i64) -> [String; 2] {
     ["articles".to_owned(), format!("article-{id}")]
 }
 
-/// Loads an article for the newsroom, or 404.
-pub fn load_editor_view(
-    conn: &mut DbConnection,
-    slug: &str,
-    now: NaiveDateTime,
-) -> Result<EditorArticle, ApiError> {
-    let (row, card) = article_db::find_any(conn, slug)?.ok_or(ApiError::NotFound("article"))?;
-    Ok(EditorArticle::new(row, card, now))
-}
-
 /// Create an article
 ///
 /// Creates a draft. The slug is made from the headline unless given, and a
@@ -594,7 +585,7 @@ fn create(
         &json!({"headline": headline}),
         now,
     )?;
-    load_editor_view(conn, &slug, now)
+    EditorArticle::load(conn, &slug, now)
 }
 
 /// The longest `If-Match` accepted: room for a dozen of our tags.
@@ -655,7 +646,7 @@ fn apply_update(
     now: NaiveDateTime,
 ) -> Result<EditorArticle, ApiError> {
     article_db::lock_for_edit(conn, slug)?;
-    let current = load_editor_view(conn, slug, now)?;
+    let current = EditorArticle::load(conn, slug, now)?;
     if !etag_ok(&current.etag()) {
         return Err(ApiError::PreconditionFailed);
     }
@@ -732,7 +723,7 @@ fn apply_update(
         &json!({"fields": changed}),
         now,
     )?;
-    load_editor_view(conn, final_slug, now)
+    EditorArticle::load(conn, final_slug, now)
 }
 
 /// The names of the fields a request changes, for the audit trail.
@@ -847,7 +838,7 @@ fn transition(
     now: NaiveDateTime,
 ) -> Result<EditorArticle, ApiError> {
     article_db::lock_for_edit(conn, slug)?;
-    let current = load_editor_view(conn, slug, now)?;
+    let current = EditorArticle::load(conn, slug, now)?;
     let live_since = current
         .article
         .summary
@@ -893,7 +884,7 @@ fn transition(
         &json!({"published_at": at}),
         now,
     )?;
-    load_editor_view(conn, slug, now)
+    EditorArticle::load(conn, slug, now)
 }
 
 async fn run_transition(

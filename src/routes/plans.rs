@@ -1,13 +1,11 @@
 //! `/plans`: what a subscription costs; admins manage the offer.
 
-use crate::routes::{Body, body_or_problem};
+use crate::http::{Body, body_or_problem};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{LIST_FRESHNESS, public_json};
-use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::cache::Purge;
 use crate::db::plans::{self, NewPlan, PlanChanges};
@@ -15,11 +13,13 @@ use crate::db::{DbConnection, audit};
 use crate::domain::account::Role;
 use crate::domain::plan::{BillingInterval, is_currency};
 use crate::domain::slug;
-use crate::error::{ApiError, FieldError};
-use crate::openapi::{
+use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
     UnsupportedMediaType,
 };
+use crate::error::{ApiError, FieldError};
+use crate::http::{LIST_FRESHNESS, public_json};
+use crate::state::AppState;
 use crate::views::{ListMeta, Plan, PlanList};
 
 /// A new plan.

@@ -1,14 +1,12 @@
 //! `/sources`: the foreign outlets whose journalism we translate.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::NaiveDateTime;
-use diesel::QueryResult;
 
-use super::{Query, SlugListParams, slug_item, slug_list};
-use crate::app::AppState;
 use crate::db::{DbConnection, catalogue};
 use crate::error::ApiError;
-use crate::openapi::{BadRequest, NotFound, Unavailable};
+use crate::error::responses::{BadRequest, NotFound, Unavailable};
+use crate::http::{Query, SlugListParams, slug_item, slug_list};
+use crate::state::AppState;
 use crate::views::{Source, SourceList};
 
 /// List sources
@@ -35,11 +33,10 @@ pub async fn list_sources(
 ) -> Result<HttpResponse, ApiError> {
     let load = |conn: &mut DbConnection, after: Option<&str>, limit, now| {
         let page = catalogue::list_sources(conn, after, limit)?;
-        Ok((with_counts(conn, page.items, now)?, page.next_after))
+        Ok((Source::with_counts(conn, page.items, now)?, page.next_after))
     };
-    slug_list(&state, &req, &params, load, |data, meta| SourceList {
-        data,
-        meta,
+    slug_list(&state.db, state.clock, &req, &params, load, |data, meta| {
+        SourceList { data, meta }
     })
     .await
 }
@@ -66,24 +63,15 @@ pub async fn get_source(
 ) -> Result<HttpResponse, ApiError> {
     let load = |conn: &mut DbConnection, slug: &str, now| {
         let found = catalogue::find_source(conn, slug)?;
-        Ok(with_counts(conn, found.into_iter().collect(), now)?.pop())
+        Ok(Source::with_counts(conn, found.into_iter().collect(), now)?.pop())
     };
-    slug_item(&state, &req, slug.into_inner(), "source", load).await
-}
-
-/// Attaches published-article counts: one query for a whole page.
-pub(super) fn with_counts(
-    conn: &mut DbConnection,
-    sources: Vec<catalogue::Source>,
-    now: NaiveDateTime,
-) -> QueryResult<Vec<Source>> {
-    let ids: Vec<i64> = sources.iter().map(|t| t.id).collect();
-    let counts = catalogue::published_counts_by_source(conn, &ids, now)?;
-    Ok(sources
-        .into_iter()
-        .map(|t| {
-            let count = counts.get(&t.id).copied().unwrap_or(0);
-            Source::new(t, count)
-        })
-        .collect())
+    slug_item(
+        &state.db,
+        state.clock,
+        &req,
+        slug.into_inner(),
+        "source",
+        load,
+    )
+    .await
 }

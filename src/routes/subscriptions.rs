@@ -1,13 +1,12 @@
 //! `/me/subscription`: a reader's paid subscription: start, see, cancel, resume.
 
-use crate::routes::Json;
+use crate::http::Json;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::auth::{AuthUser, tokens};
 use crate::config::PaymentProvider;
 use crate::db::DbConnection;
@@ -15,10 +14,11 @@ use crate::db::plans;
 use crate::db::subscriptions::{self as subs, NewSubscription, StoredAnswer};
 use crate::domain::subscription::{Event, Refusal, Terms, period_end};
 use crate::error::ApiError;
-use crate::openapi::{
+use crate::error::responses::{
     BadRequest, Conflict, InvalidToken, NotFound, PayloadTooLarge, Unavailable, Unprocessable,
     UnsupportedMediaType,
 };
+use crate::state::AppState;
 use crate::views::{PaymentNote, Subscription};
 
 /// Starting a subscription.

@@ -1,14 +1,12 @@
 //! `/topics`: the subjects articles are filed under.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::NaiveDateTime;
-use diesel::QueryResult;
 
-use super::{Query, SlugListParams, slug_item, slug_list};
-use crate::app::AppState;
 use crate::db::{DbConnection, catalogue};
 use crate::error::ApiError;
-use crate::openapi::{BadRequest, NotFound, Unavailable};
+use crate::error::responses::{BadRequest, NotFound, Unavailable};
+use crate::http::{Query, SlugListParams, slug_item, slug_list};
+use crate::state::AppState;
 use crate::views::{Topic, TopicList};
 
 /// List topics
@@ -34,11 +32,10 @@ pub async fn list_topics(
 ) -> Result<HttpResponse, ApiError> {
     let load = |conn: &mut DbConnection, after: Option<&str>, limit, now| {
         let page = catalogue::list_topics(conn, after, limit)?;
-        Ok((with_counts(conn, page.items, now)?, page.next_after))
+        Ok((Topic::with_counts(conn, page.items, now)?, page.next_after))
     };
-    slug_list(&state, &req, &params, load, |data, meta| TopicList {
-        data,
-        meta,
+    slug_list(&state.db, state.clock, &req, &params, load, |data, meta| {
+        TopicList { data, meta }
     })
     .await
 }
@@ -65,24 +62,15 @@ pub async fn get_topic(
 ) -> Result<HttpResponse, ApiError> {
     let load = |conn: &mut DbConnection, slug: &str, now| {
         let found = catalogue::find_topic(conn, slug)?;
-        Ok(with_counts(conn, found.into_iter().collect(), now)?.pop())
+        Ok(Topic::with_counts(conn, found.into_iter().collect(), now)?.pop())
     };
-    slug_item(&state, &req, slug.into_inner(), "topic", load).await
-}
-
-/// Attaches published-article counts: one query for a whole page.
-pub(super) fn with_counts(
-    conn: &mut DbConnection,
-    topics: Vec<catalogue::Topic>,
-    now: NaiveDateTime,
-) -> QueryResult<Vec<Topic>> {
-    let ids: Vec<i64> = topics.iter().map(|t| t.id).collect();
-    let counts = catalogue::published_counts_by_topic(conn, &ids, now)?;
-    Ok(topics
-        .into_iter()
-        .map(|t| {
-            let count = counts.get(&t.id).copied().unwrap_or(0);
-            Topic::new(t, count)
-        })
-        .collect())
+    slug_item(
+        &state.db,
+        state.clock,
+        &req,
+        slug.into_inner(),
+        "topic",
+        load,
+    )
+    .await
 }

@@ -6,15 +6,16 @@ use futures_util::StreamExt as _;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::app::{AppState, to_micros};
 use crate::auth::webhook_signature;
+use crate::clock::to_micros;
 use crate::config::PaymentProvider;
 use crate::db::DbConnection;
 use crate::db::subscriptions as subs;
 use crate::domain::plan::check_payment;
 use crate::domain::subscription::Event;
 use crate::error::ApiError;
-use crate::openapi::{BadRequest, InvalidSignature, PayloadTooLarge, Unavailable};
+use crate::error::responses::{BadRequest, InvalidSignature, PayloadTooLarge, Unavailable};
+use crate::state::AppState;
 use crate::views::WebhookReceipt;
 
 /// Largest webhook body accepted, in bytes.

@@ -7,7 +7,7 @@ mod synthetic;
 
 use std::collections::HashMap;
 
-use crate::app::Clock;
+use crate::clock::Clock;
 use crate::db::DbConnection;
 use crate::db::articles::any_exist;
 use crate::db::catalogue::{

@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::RunQueryDsl;
 
 use super::{SeedError, SeedReport, insert_catalogue};
-use crate::app::Clock;
+use crate::clock::Clock;
 use crate::db::DbConnection;
 use crate::db::articles::{
     BulkArticles, NewArticle, NewArticleWithId, NewBody, insert_bulk, max_id, sync_id_sequences,

@@ -290,7 +290,7 @@ async fn what_anonymous_traffic_leaves_behind_is_pruned() {
     let article = crate::builders::ArticleBuilder::new("read").insert(&app);
     let session = app.register("keep@example.com").await;
     let user = session["user"]["id"].as_i64().unwrap();
-    let now = newsdesk::app::Clock::System.now();
+    let now = newsdesk::clock::Clock::System.now();
     let long_ago = now - Span::days(40);
     let last_month = newsdesk::domain::paywall::month_of(long_ago);
     let this_month = newsdesk::domain::paywall::month_of(now);

@@ -465,7 +465,7 @@ async fn a_disabled_account_stops_working_at_once() {
 async fn create_admin_creates_or_promotes() {
     use newsdesk::admin::{AdminOutcome, create_admin};
     let app = TestApp::spawn().await;
-    let now = newsdesk::app::Clock::System.now();
+    let now = newsdesk::clock::Clock::System.now();
 
     let created = app.db(|conn| create_admin(conn, "Boss@Example.com", Some(PASSWORD), now));
     assert_eq!(created.unwrap(), AdminOutcome::Created);

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use newsdesk::app::Clock;
+use newsdesk::clock::Clock;
 use newsdesk::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
 use serde_json::Value;
 

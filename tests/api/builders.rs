@@ -1,7 +1,7 @@
 //! Test data, built through the library's own insert functions.
 
 use chrono::{Duration, NaiveDateTime};
-use newsdesk::app::Clock;
+use newsdesk::clock::Clock;
 use newsdesk::db::articles::{NewArticle, NewBody, insert_article};
 use newsdesk::db::catalogue::{
     NewAuthor, NewSource, NewTopic, insert_author, insert_source, insert_topic,

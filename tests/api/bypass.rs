@@ -214,7 +214,7 @@ async fn a_subscription_that_is_not_paid_or_is_over_opens_nothing() {
 
     // Forging the processor's confirmation without the secret does nothing.
     let id = started.json()["id"].as_str().unwrap().to_owned();
-    let now = newsdesk::app::Clock::System.now();
+    let now = newsdesk::clock::Clock::System.now();
     let body = json!({
         "id": "evt_forged",
         "type": "payment.succeeded",

@@ -149,7 +149,7 @@ fn set_publication(app: &TestApp, slug: &str, status: ArticleStatus, minutes_ago
     use diesel::prelude::*;
     use newsdesk::db::schema::articles;
     let published_at =
-        minutes_ago.map(|m| newsdesk::app::Clock::System.now() - chrono::Duration::minutes(m));
+        minutes_ago.map(|m| newsdesk::clock::Clock::System.now() - chrono::Duration::minutes(m));
     let updated = app.db(|conn| {
         diesel::update(articles::table.filter(articles::slug.eq(slug)))
             .set((

@@ -6,10 +6,12 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::HeaderMap;
 use actix_web::{HttpServer, web};
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use newsdesk::app::{AppState, Clock, build_app};
+use newsdesk::app::build_app;
 use newsdesk::client::{ForwardedHeader, TrustedProxies};
+use newsdesk::clock::Clock;
 use newsdesk::config::{Config, DatabaseUrl};
 use newsdesk::db::{self, DbConnection, DbPool};
+use newsdesk::state::AppState;
 use serde_json::Value;
 
 /// A database that exists for one test and is removed afterwards.
@@ -233,7 +235,7 @@ impl TestApp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let address = format!("http://{}", listener.local_addr().expect("bound address"));
         let state = web::Data::new(
-            AppState::new(config, pool.clone(), Clock::System).expect("application state"),
+            newsdesk::app::state(config, pool.clone(), Clock::System).expect("application state"),
         );
         let app_state = state.clone();
         let server = HttpServer::new(move || build_app(app_state.clone()))

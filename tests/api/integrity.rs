@@ -331,7 +331,7 @@ async fn a_returning_reader_keeps_their_meter_in_a_new_month() {
         .to_owned();
     let meter = format!("anon:{}", token.split('.').nth(1).unwrap());
     let last_month = newsdesk::domain::paywall::month_of(
-        newsdesk::app::Clock::System.now() - chrono::Duration::days(40),
+        newsdesk::clock::Clock::System.now() - chrono::Duration::days(40),
     );
     app.db(|conn| {
         diesel::sql_query("INSERT INTO anonymous_meters (meter, last_month) VALUES ($1, $2)")

@@ -19,6 +19,7 @@ mod harness;
 mod http;
 mod integrity;
 mod inventory;
+mod layering;
 mod ledger;
 mod newsletters;
 mod newsroom;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use actix_web::web;
 use awc::http::Method;
 use diesel::prelude::*;
-use newsdesk::app::{AppState, Clock};
+use newsdesk::clock::Clock;
 use newsdesk::config::SmtpUrl;
 use newsdesk::db::schema::mail_outbox;
 use serde_json::json;
@@ -97,7 +97,13 @@ impl TestApp {
     }
 
     async fn send_mail(&self) -> usize {
-        newsdesk::mail::deliver_due(&self.state).await
+        newsdesk::mail::deliver_due(
+            &self.state.db,
+            &self.state.mailer,
+            &self.state.config.mail_from,
+            self.state.clock,
+        )
+        .await
     }
 }
 
@@ -264,14 +270,24 @@ async fn queued_mail_survives_a_failing_server_and_a_restart() {
     let smtp = SmtpListener::start();
     let mut config = (*app.state.config).clone();
     config.smtp_url = Some(SmtpUrl::parse(&smtp.url).unwrap());
-    let restarted = web::Data::new(AppState::new(config, app.pool.clone(), Clock::System).unwrap());
+    let restarted =
+        web::Data::new(newsdesk::app::state(config, app.pool.clone(), Clock::System).unwrap());
     app.db(|conn| {
         diesel::update(mail_outbox::table)
             .set(mail_outbox::next_attempt_at.eq(Clock::System.now()))
             .execute(conn)
             .unwrap()
     });
-    assert_eq!(newsdesk::mail::deliver_due(&restarted).await, 1);
+    assert_eq!(
+        newsdesk::mail::deliver_due(
+            &restarted.db,
+            &restarted.mailer,
+            &restarted.config.mail_from,
+            restarted.clock
+        )
+        .await,
+        1
+    );
     assert_eq!(smtp.messages().len(), 1);
     let sent: String = app.db(|conn| {
         mail_outbox::table

@@ -12,7 +12,7 @@ impl TestApp {
     pub async fn token_with_role(&self, email: &str, role: Role) -> String {
         let session = self.register(email).await;
         let id = session["user"]["id"].as_i64().expect("a user id");
-        let now = newsdesk::app::Clock::System.now();
+        let now = newsdesk::clock::Clock::System.now();
         self.db(|conn| newsdesk::db::users::set_role(conn, id, role, now))
             .expect("set the role");
         session["access_token"]

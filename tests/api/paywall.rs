@@ -189,7 +189,7 @@ async fn last_months_reads_do_not_count() {
     let session = app.register("ana@example.com").await;
     let reader = session["access_token"].as_str().unwrap().to_owned();
     let id = session["user"]["id"].as_i64().unwrap();
-    let last_month = newsdesk::app::Clock::System.now() - chrono::Duration::days(40);
+    let last_month = newsdesk::clock::Clock::System.now() - chrono::Duration::days(40);
     let month = newsdesk::domain::paywall::month_of(last_month);
     app.db(|conn| {
         for article in 1..=4_i64 {

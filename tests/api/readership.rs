@@ -3,7 +3,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use newsdesk::app::Clock;
+use newsdesk::clock::Clock;
 use newsdesk::db::schema::article_views;
 use newsdesk::domain::article::AccessLevel;
 use newsdesk::domain::readership::hour_of;

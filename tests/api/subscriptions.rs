@@ -3,8 +3,8 @@
 use awc::http::Method;
 use chrono::Duration;
 use diesel::prelude::*;
-use newsdesk::app::Clock;
 use newsdesk::auth::webhook_signature::sign;
+use newsdesk::clock::Clock;
 use newsdesk::config::{PaymentProvider, Secret};
 use newsdesk::db::schema::subscriptions;
 use newsdesk::domain::article::AccessLevel;

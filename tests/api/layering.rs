@@ -1,0 +1,339 @@
+//! The modules of `src/` form layers, and every `crate::` (or `super::`)
+//! path a module names points to its own layer or one below it; routes never
+//! name one another; and no module depends on itself through others. A new
+//! module fails here until it is given its layer.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Top to bottom. A module belongs to the layer of the longest entry that
+/// is a prefix of its path (`routes::` is every route module).
+const LAYERS: &[&[&str]] = &[
+    &["server"],
+    &["app"],
+    &["openapi"],
+    &["routes"],
+    &["routes::"],
+    &["middleware"],
+    &["auth", "auth::extract", "auth::login"],
+    &["state"],
+    &[
+        "http",
+        "cache",
+        "limits",
+        "metrics",
+        "mail",
+        "readership",
+        "metering",
+        "housekeeping",
+        "seed",
+        "admin",
+        "surrogate",
+        "negotiation",
+        "feeds",
+        "auth::",
+    ],
+    &["views"],
+    &["db"],
+    &["domain"],
+    &["clock", "config", "client", "error"],
+];
+
+/// Layers whose modules may not name one another.
+const INDEPENDENT: &[&str] = &["routes::"];
+
+type Module = Vec<String>;
+
+#[test]
+fn every_module_depends_only_on_its_layer_and_the_ones_below() {
+    let modules = modules();
+    let mut wrong = Vec::new();
+    let mut edges: BTreeMap<Module, BTreeSet<Module>> = BTreeMap::new();
+    for (module, source) in &modules {
+        let from = layer(module)
+            .unwrap_or_else(|| panic!("{} has no layer: add it to LAYERS", module.join("::")));
+        for target in references(module, source, &modules) {
+            if target.starts_with(module) || module.starts_with(&target) {
+                continue;
+            }
+            let to = layer(&target).unwrap_or(usize::MAX);
+            let independent =
+                from == to && LAYERS[from].iter().any(|name| INDEPENDENT.contains(name));
+            if to < from || independent {
+                wrong.push(format!("{} -> {}", module.join("::"), target.join("::")));
+            }
+            edges.entry(module.clone()).or_default().insert(target);
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "arrows pointing up or sideways:\n{}",
+        wrong.join("\n")
+    );
+    let cycle = find_cycle(&edges);
+    assert!(cycle.is_none(), "a cycle: {:?}", cycle);
+}
+
+#[test]
+fn the_checker_sees_paths_in_groups_and_through_super() {
+    let known: BTreeMap<Module, String> = [
+        "routes::articles",
+        "routes",
+        "db::articles",
+        "db",
+        "state",
+        "error",
+        "clock",
+    ]
+    .iter()
+    .map(|m| (m.split("::").map(str::to_owned).collect(), String::new()))
+    .collect();
+    let module: Module = vec!["routes".into(), "articles".into()];
+    let source = "use crate::{db::{articles::Row, Db}, state::AppState};\n\
+                  // crate::error::ignored in a comment\n\
+                  fn f() -> super::super::error::ApiError {}\n\
+                  #[cfg(test)]\nmod tests { use crate::routes::x; }\n\
+                  fn g() -> crate::clock::Clock {}";
+    let found: Vec<String> = references(&module, source, &known)
+        .into_iter()
+        .map(|m| m.join("::"))
+        .collect();
+    assert_eq!(found, ["db::articles", "db", "state", "error", "clock"]);
+    assert!(
+        !found.contains(&"routes".to_owned()),
+        "test modules are left out"
+    );
+}
+
+/// The layer of a module: the longest matching entry decides.
+fn layer(module: &Module) -> Option<usize> {
+    let path = module.join("::");
+    let mut best: Option<(usize, usize)> = None;
+    for (index, names) in LAYERS.iter().enumerate() {
+        for name in *names {
+            let matches = match name.strip_suffix("::") {
+                Some(parent) => path.starts_with(name) && path.len() > parent.len() + 2,
+                None => path == *name || path.starts_with(&format!("{name}::")),
+            };
+            if matches && best.is_none_or(|(len, _)| name.len() > len) {
+                best = Some((name.len(), index));
+            }
+        }
+    }
+    best.map(|(_, index)| index)
+}
+
+/// Every module of the library, by path, with its source.
+fn modules() -> BTreeMap<Module, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = BTreeMap::new();
+    let mut pending = vec![root.clone()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            panic!("cannot read {}", dir.display());
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let Ok(relative) = path.strip_prefix(&root) else {
+                continue;
+            };
+            let mut parts: Module = relative
+                .with_extension("")
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            if parts.len() == 1 && (parts[0] == "lib" || parts[0] == "main") {
+                continue;
+            }
+            if parts.last().is_some_and(|p| p == "mod") {
+                parts.pop();
+            }
+            let Ok(source) = std::fs::read_to_string(&path) else {
+                panic!("cannot read {}", path.display());
+            };
+            found.insert(parts, source);
+        }
+    }
+    assert!(
+        found.len() > 20,
+        "the walk found too few modules: {found:?}"
+    );
+    found
+}
+
+/// The modules `source` (the code of `module`) names through `crate::`,
+/// `super::` or `self::` paths, test modules and comments left out, in
+/// order of first mention.
+fn references(module: &Module, source: &str, known: &BTreeMap<Module, String>) -> Vec<Module> {
+    let code: String = without_test_modules(source)
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let chars: Vec<char> = code.chars().collect();
+    let mut found: Vec<Module> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let boundary = i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+        let base = if !boundary {
+            None
+        } else if starts_with(&chars, i, "crate::") {
+            i += "crate::".len();
+            Some(Vec::new())
+        } else if starts_with(&chars, i, "self::") {
+            i += "self::".len();
+            Some(module.clone())
+        } else if starts_with(&chars, i, "super::") {
+            let mut base = module.clone();
+            while starts_with(&chars, i, "super::") {
+                i += "super::".len();
+                base.pop();
+            }
+            Some(base)
+        } else {
+            None
+        };
+        match base {
+            Some(base) => {
+                let mut paths = Vec::new();
+                i = parse_tree(&chars, i, base, &mut paths);
+                for path in paths {
+                    if let Some(target) = resolve(&path, known)
+                        && &target != module
+                        && !found.contains(&target)
+                    {
+                        found.push(target);
+                    }
+                }
+            }
+            None => i += 1,
+        }
+    }
+    found
+}
+
+/// `source` without its `#[cfg(test)] mod ... { ... }` blocks (braces
+/// counted, which format strings keep balanced).
+fn without_test_modules(source: &str) -> String {
+    let mut rest = source;
+    let mut kept = String::new();
+    while let Some(at) = rest.find("#[cfg(test)]\nmod ") {
+        kept.push_str(&rest[..at]);
+        let block = &rest[at..];
+        let mut depth = 0;
+        let mut end = block.len();
+        for (i, c) in block.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 1 => {
+                    end = i + 1;
+                    break;
+                }
+                '}' => depth -= 1,
+                _ => {}
+            }
+        }
+        rest = &block[end..];
+    }
+    kept.push_str(rest);
+    kept
+}
+
+fn starts_with(chars: &[char], at: usize, text: &str) -> bool {
+    text.chars()
+        .enumerate()
+        .all(|(k, c)| chars.get(at + k) == Some(&c))
+}
+
+/// Reads a use tree (`a::b`, `a::{b, c::{d}}`) starting at `at`, after
+/// `prefix`; pushes every full path; returns where it stopped.
+fn parse_tree(chars: &[char], mut at: usize, mut prefix: Module, out: &mut Vec<Module>) -> usize {
+    loop {
+        while chars.get(at).is_some_and(|c| c.is_whitespace()) {
+            at += 1;
+        }
+        if chars.get(at) == Some(&'{') {
+            at += 1;
+            loop {
+                at = parse_tree(chars, at, prefix.clone(), out);
+                while chars
+                    .get(at)
+                    .is_some_and(|c| c.is_whitespace() || *c == ',')
+                {
+                    at += 1;
+                }
+                match chars.get(at) {
+                    Some('}') => return at + 1,
+                    None => return at,
+                    Some(_) => {}
+                }
+            }
+        }
+        let start = at;
+        while chars
+            .get(at)
+            .is_some_and(|c| c.is_alphanumeric() || *c == '_')
+        {
+            at += 1;
+        }
+        let name: String = chars[start..at].iter().collect();
+        if name.is_empty() {
+            out.push(prefix);
+            return at.max(start + 1);
+        }
+        if name != "self" {
+            prefix.push(name);
+        }
+        if starts_with(chars, at, "::") {
+            at += 2;
+        } else {
+            out.push(prefix);
+            return at;
+        }
+    }
+}
+
+/// The module a path lies in: its longest prefix that is a module.
+fn resolve(path: &Module, known: &BTreeMap<Module, String>) -> Option<Module> {
+    (1..=path.len())
+        .rev()
+        .map(|len| path[..len].to_vec())
+        .find(|prefix| known.contains_key(prefix))
+}
+
+/// A cycle through modules that are not each other's ancestors, if any.
+fn find_cycle(edges: &BTreeMap<Module, BTreeSet<Module>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &Module,
+        edges: &BTreeMap<Module, BTreeSet<Module>>,
+        path: &mut Vec<Module>,
+        done: &mut BTreeSet<Module>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|m| m == node) {
+            return Some(path[at..].iter().map(|m| m.join("::")).collect());
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.clone());
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, edges, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.clone());
+        None
+    }
+    let mut done = BTreeSet::new();
+    edges
+        .keys()
+        .find_map(|node| visit(node, edges, &mut Vec::new(), &mut done))
+}
