@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod articles;
 pub mod audit;
 pub mod catalogue;
+pub mod housekeeping;
 pub mod ledger;
 pub mod login_failures;
 pub mod meter;
@@ -29,6 +30,10 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::config::DatabaseUrl;
 use crate::error::ApiError;
+
+/// What a query returns, and how it fails: the names callers outside `db`
+/// use, so that only `db` speaks diesel.
+pub use diesel::result::{Error as QueryError, QueryResult};
 
 /// A connection to whichever backend `DATABASE_URL` names.
 #[derive(diesel::MultiConnection)]
@@ -250,9 +255,90 @@ impl Db {
     }
 }
 
+/// Whether a write failed on a unique constraint (a slug, an email, a
+/// code already taken), which handlers answer with a 409.
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(
+        err,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// Asks the database for nothing, to learn that it answers.
+pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
+}
+
+/// A failed query is a 503 when retrying later can help, else a 500.
+impl From<diesel::result::Error> for ApiError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        let unavailable = match &err {
+            Error::DatabaseError(kind, info) => {
+                matches!(
+                    kind,
+                    Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::ReadOnlyTransaction
+                ) || is_transient_message(info.message())
+            }
+            Error::BrokenTransactionManager => true,
+            _ => false,
+        };
+        if unavailable {
+            Self::Unavailable(err.to_string())
+        } else {
+            Self::Internal(err.to_string())
+        }
+    }
+}
+
+/// Failures that go away by themselves: a busy or read-only SQLite file, a
+/// PostgreSQL server shutting down.
+fn is_transient_message(message: &str) -> bool {
+    const TRANSIENT: [&str; 7] = [
+        "database is locked",
+        "database table is locked",
+        "readonly database",
+        "disk I/O error",
+        "terminating connection",
+        "server closed the connection",
+        "the database system is",
+    ];
+    TRANSIENT.iter().any(|needle| message.contains(needle))
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(err.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_locked_or_read_only_sqlite_file_is_unavailable_not_a_bug() {
+        for message in [
+            "database is locked",
+            "attempt to write a readonly database",
+            "disk I/O error",
+        ] {
+            let err = diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::Unknown,
+                Box::new(message.to_owned()),
+            );
+            assert_eq!(
+                ApiError::from(err).code(),
+                "service_unavailable",
+                "{message}"
+            );
+        }
+        let other = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("no such column: x".to_owned()),
+        );
+        assert_eq!(ApiError::from(other).code(), "internal_error");
+    }
 
     #[test]
     fn a_connect_timeout_is_added_once() {

@@ -14,10 +14,9 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use chrono::NaiveDateTime;
-use diesel::QueryResult;
 
 use crate::clock::Clock;
-use crate::db::{Db, DbConnection};
+use crate::db::{Db, DbConnection, QueryResult};
 use crate::domain::cursor::Cursor;
 use crate::error::ApiError;
 use crate::surrogate::{SurrogateKeys, Tagged};

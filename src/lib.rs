@@ -11,7 +11,6 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod feeds;
-pub mod housekeeping;
 pub mod http;
 pub mod limits;
 pub mod mail;

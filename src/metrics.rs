@@ -103,15 +103,15 @@ impl Metrics {
         }
     }
 
-    /// The text exposition of every metric, with the pool's and the
-    /// ledger's current figures filled in first.
+    /// The text exposition of every metric, with the pool's connections
+    /// (open, idle) and the ledger's current figures filled in first.
     pub fn render(
         &self,
-        pool: diesel::r2d2::State,
+        (connections, idle): (u32, u32),
         ledger: &LedgerCounts,
     ) -> Result<Vec<u8>, prometheus::Error> {
-        self.pool_connections.set(i64::from(pool.connections));
-        self.pool_idle.set(i64::from(pool.idle_connections));
+        self.pool_connections.set(i64::from(connections));
+        self.pool_idle.set(i64::from(idle));
         self.ledger(ledger);
         let mut buffer = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;

@@ -87,7 +87,7 @@ impl ViewCounter {
 
     /// Writes what was counted; on failure the counts go back in the tally
     /// for the next attempt, so nothing is lost to a database outage.
-    pub fn flush(&self, conn: &mut DbConnection) -> diesel::QueryResult<u64> {
+    pub fn flush(&self, conn: &mut DbConnection) -> crate::db::QueryResult<u64> {
         let batch = std::mem::take(&mut *self.pending());
         if batch.is_empty() {
             return Ok(0);

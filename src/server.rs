@@ -171,12 +171,12 @@ pub async fn run(server: Server, state: web::Data<AppState>) -> std::io::Result<
 /// How often what anonymous traffic leaves behind is pruned (once at start).
 pub const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(3600);
 
-/// Prunes what no longer matters (see `housekeeping`).
+/// Prunes what no longer matters (see `db::housekeeping`).
 async fn keep_house(state: &AppState) {
     let now = state.clock.now();
     match state
         .db
-        .run(move |conn| Ok(crate::housekeeping::prune(conn, now)?))
+        .run(move |conn| Ok(crate::db::housekeeping::prune(conn, now)?))
         .await
     {
         Ok(pruned) if pruned.total() > 0 => tracing::info!(?pruned, "housekeeping"),

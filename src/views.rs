@@ -1,12 +1,14 @@
 //! Wire types: what clients receive. Built from database rows, never the rows themselves.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::QueryResult;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::articles::{ArticleCard, ArticleRow, NamedRef};
-use crate::db::{DbConnection, api_keys, articles, audit, catalogue, plans, subscriptions, users};
+use crate::db::{
+    DbConnection, QueryResult, api_keys, articles, audit, catalogue, plans, subscriptions, users,
+};
 use crate::domain::account::Role;
 use crate::domain::api_key::Scope;
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};

@@ -500,6 +500,18 @@ fn link_article(
     Ok(())
 }
 
+/// The rendered bodies of these articles, by id.
+pub fn bodies_html(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String)> = article_bodies::table
+        .filter(article_bodies::article_id.eq_any(ids))
+        .select((article_bodies::article_id, article_bodies::body_html))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Whether any article exists at all (published or not).
 pub fn any_exist(conn: &mut DbConnection) -> QueryResult<bool> {
     diesel::select(dsl::exists(articles::table.select(articles::id))).get_result(conn)

@@ -180,6 +180,36 @@ slug_table_queries!(
     "a topic"
 );
 
+/// The id of the topic with this slug.
+pub fn topic_id(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<i64>> {
+    topics::table
+        .filter(topics::slug.eq(slug))
+        .select(topics::id)
+        .first(conn)
+        .optional()
+}
+
+/// The id of the author with this slug.
+pub fn author_id(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<i64>> {
+    authors::table
+        .filter(authors::slug.eq(slug))
+        .select(authors::id)
+        .first(conn)
+        .optional()
+}
+
+/// The id and language of the source with this slug.
+pub fn source_id_and_language(
+    conn: &mut DbConnection,
+    slug: &str,
+) -> QueryResult<Option<(i64, String)>> {
+    sources::table
+        .filter(sources::slug.eq(slug))
+        .select((sources::id, sources::language))
+        .first(conn)
+        .optional()
+}
+
 /// The sources with these ids.
 pub fn sources_by_id(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Source>> {
     if ids.is_empty() {

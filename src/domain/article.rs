@@ -1,4 +1,7 @@
-//! The closed vocabularies of an article: kind, status and access level.
+//! The closed vocabularies of an article (kind, status and access level)
+//! and its lifecycle: how publishing, unpublishing and archiving move it.
+
+use chrono::NaiveDateTime;
 
 text_enum! {
     /// What sort of journalism an article is.
@@ -48,6 +51,63 @@ pub fn reading_time_minutes(word_count: usize) -> usize {
     word_count.div_ceil(WORDS_PER_MINUTE).max(1)
 }
 
+/// An editor's move of an article through its lifecycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transition {
+    /// Publish now (`None`) or at a time; a time in the future schedules it.
+    Publish(Option<NaiveDateTime>),
+    /// Back to draft, off the site.
+    Unpublish,
+    /// Withdrawn from the site and from lists, kept for the record.
+    Archive,
+}
+
+/// Where a transition leads: the status and publication time to store, and
+/// the audit trail's name for the move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Moved {
+    /// The status to store (`published` for a scheduled article too).
+    pub status: ArticleStatus,
+    /// When it is (or was, or will be) public.
+    pub published_at: Option<NaiveDateTime>,
+    /// `article.publish`, `article.schedule`, `article.unpublish` or `article.archive`.
+    pub action: &'static str,
+}
+
+impl Transition {
+    /// Applies the move to an article that is `status` (as shown: a
+    /// published article dated in the future is `Scheduled`) with
+    /// `published_at`. Publishing an article that is already live keeps its
+    /// publication time, so republishing never reorders the front page;
+    /// archiving keeps the time it was published; unpublishing forgets it.
+    pub fn apply(
+        self,
+        status: ArticleStatus,
+        published_at: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> Moved {
+        let live_since = published_at.filter(|at| status == ArticleStatus::Published && *at <= now);
+        let (status, published_at, action) = match self {
+            Self::Publish(Some(at)) if at > now => {
+                (ArticleStatus::Published, Some(at), "article.schedule")
+            }
+            Self::Publish(Some(at)) => (ArticleStatus::Published, Some(at), "article.publish"),
+            Self::Publish(None) => (
+                ArticleStatus::Published,
+                Some(live_since.unwrap_or(now)),
+                "article.publish",
+            ),
+            Self::Unpublish => (ArticleStatus::Draft, None, "article.unpublish"),
+            Self::Archive => (ArticleStatus::Archived, published_at, "article.archive"),
+        };
+        Moved {
+            status,
+            published_at,
+            action,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +138,83 @@ mod tests {
         assert_eq!(reading_time_minutes(230), 1);
         assert_eq!(reading_time_minutes(231), 2);
         assert_eq!(reading_time_minutes(1200), 6);
+    }
+
+    #[test]
+    fn the_lifecycle_moves_as_the_newsroom_expects() {
+        use ArticleStatus::{Archived, Draft, Published, Scheduled};
+        use Transition::{Archive, Publish, Unpublish};
+        let at = |day: u32| {
+            chrono::NaiveDate::from_ymd_opt(2026, 11, day)
+                .and_then(|d| d.and_hms_opt(9, 0, 0))
+                .unwrap()
+        };
+        let now = at(15);
+        let (past, future) = (Some(at(1)), Some(at(20)));
+        // (status, published_at, transition) -> (status, published_at, action)
+        let table = [
+            (
+                (Draft, None, Publish(None)),
+                (Published, Some(now), "article.publish"),
+            ),
+            (
+                (Published, past, Publish(None)),
+                (Published, past, "article.publish"),
+            ),
+            (
+                (Scheduled, future, Publish(None)),
+                (Published, Some(now), "article.publish"),
+            ),
+            (
+                (Archived, past, Publish(None)),
+                (Published, Some(now), "article.publish"),
+            ),
+            (
+                (Draft, None, Publish(future)),
+                (Published, future, "article.schedule"),
+            ),
+            (
+                (Published, past, Publish(future)),
+                (Published, future, "article.schedule"),
+            ),
+            (
+                (Draft, None, Publish(past)),
+                (Published, past, "article.publish"),
+            ),
+            (
+                (Draft, None, Publish(Some(now))),
+                (Published, Some(now), "article.publish"),
+            ),
+            (
+                (Published, past, Unpublish),
+                (Draft, None, "article.unpublish"),
+            ),
+            (
+                (Scheduled, future, Unpublish),
+                (Draft, None, "article.unpublish"),
+            ),
+            ((Draft, None, Unpublish), (Draft, None, "article.unpublish")),
+            (
+                (Published, past, Archive),
+                (Archived, past, "article.archive"),
+            ),
+            ((Draft, None, Archive), (Archived, None, "article.archive")),
+            (
+                (Scheduled, future, Archive),
+                (Archived, future, "article.archive"),
+            ),
+        ];
+        for ((status, published_at, change), (to, to_at, action)) in table {
+            let moved = change.apply(status, published_at, now);
+            assert_eq!(
+                moved,
+                Moved {
+                    status: to,
+                    published_at: to_at,
+                    action
+                },
+                "{change:?} from {status:?} at {published_at:?}"
+            );
+        }
     }
 }

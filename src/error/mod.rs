@@ -328,48 +328,6 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(err: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind as Kind, Error};
-        let unavailable = match &err {
-            Error::DatabaseError(kind, info) => {
-                matches!(
-                    kind,
-                    Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::ReadOnlyTransaction
-                ) || is_transient_message(info.message())
-            }
-            Error::BrokenTransactionManager => true,
-            _ => false,
-        };
-        if unavailable {
-            Self::Unavailable(err.to_string())
-        } else {
-            Self::Internal(err.to_string())
-        }
-    }
-}
-
-/// Failures that go away by themselves: a busy or read-only SQLite file, a
-/// PostgreSQL server shutting down.
-fn is_transient_message(message: &str) -> bool {
-    const TRANSIENT: [&str; 7] = [
-        "database is locked",
-        "database table is locked",
-        "readonly database",
-        "disk I/O error",
-        "terminating connection",
-        "server closed the connection",
-        "the database system is",
-    ];
-    TRANSIENT.iter().any(|needle| message.contains(needle))
-}
-
-impl From<diesel::r2d2::PoolError> for ApiError {
-    fn from(err: diesel::r2d2::PoolError) -> Self {
-        Self::Unavailable(err.to_string())
-    }
-}
-
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(_: actix_web::error::BlockingError) -> Self {
         Self::Internal("the blocking thread pool is gone".into())
@@ -434,29 +392,5 @@ mod tests {
         let body = to_bytes(response.into_body()).await.unwrap();
         let text = String::from_utf8(body.to_vec()).unwrap();
         assert!(!text.contains("secret_table"), "{text}");
-    }
-
-    #[test]
-    fn a_locked_or_read_only_sqlite_file_is_unavailable_not_a_bug() {
-        for message in [
-            "database is locked",
-            "attempt to write a readonly database",
-            "disk I/O error",
-        ] {
-            let err = diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::Unknown,
-                Box::new(message.to_owned()),
-            );
-            assert_eq!(
-                ApiError::from(err).code(),
-                "service_unavailable",
-                "{message}"
-            );
-        }
-        let other = diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::Unknown,
-            Box::new("no such column: x".to_owned()),
-        );
-        assert_eq!(ApiError::from(other).code(), "internal_error");
     }
 }

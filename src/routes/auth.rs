@@ -251,12 +251,12 @@ pub async fn register(
                 created_at: now,
                 updated_at: now,
             };
-            users::insert(conn, &new).map_err(|e| match e {
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                ) => email_taken(),
-                other => other.into(),
+            users::insert(conn, &new).map_err(|e| {
+                if crate::db::is_unique_violation(&e) {
+                    email_taken()
+                } else {
+                    e.into()
+                }
             })
         })
         .await?;

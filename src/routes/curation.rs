@@ -13,7 +13,7 @@ use crate::cache::Purge;
 use crate::db::catalogue::{
     self, AuthorChanges, NewAuthor, NewSource, NewTopic, SourceChanges, TopicChanges,
 };
-use crate::db::{DbConnection, audit};
+use crate::db::{DbConnection, QueryError, QueryResult, audit};
 use crate::domain::account::Role;
 use crate::domain::slug;
 use crate::error::responses::{
@@ -141,13 +141,11 @@ fn new_slug(given: Option<&str>, name: &str) -> Result<String, ApiError> {
 }
 
 /// A duplicate slug is a 409; anything else keeps its meaning.
-fn slug_conflict(err: diesel::result::Error) -> ApiError {
-    match err {
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ) => ApiError::Conflict("slug_taken", "Another entry already has this slug.".into()),
-        other => other.into(),
+fn slug_conflict(err: QueryError) -> ApiError {
+    if crate::db::is_unique_violation(&err) {
+        ApiError::Conflict("slug_taken", "Another entry already has this slug.".into())
+    } else {
+        err.into()
     }
 }
 
@@ -155,8 +153,8 @@ fn slug_conflict(err: diesel::result::Error) -> ApiError {
 struct Remover {
     what: &'static str,
     find: fn(&mut DbConnection, &str) -> Result<Option<i64>, ApiError>,
-    usage: fn(&mut DbConnection, i64) -> diesel::QueryResult<i64>,
-    delete: fn(&mut DbConnection, i64) -> diesel::QueryResult<usize>,
+    usage: fn(&mut DbConnection, i64) -> QueryResult<i64>,
+    delete: fn(&mut DbConnection, i64) -> QueryResult<usize>,
 }
 
 /// Deletes an entry no article uses (409 `in_use` otherwise) and audits it.

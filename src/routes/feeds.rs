@@ -1,16 +1,12 @@
 //! `/feeds`: the latest published articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1.
 
-use std::collections::HashMap;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::db::articles::{self as article_db, ArticleFilter, Shelf};
-use crate::db::schema::article_bodies;
 use crate::domain::article::AccessLevel;
 use crate::error::ApiError;
 use crate::error::responses::{BadRequest, Unavailable};
@@ -114,12 +110,7 @@ async fn build(state: &AppState, req: &HttpRequest, params: FeedParams) -> Resul
                 .filter(|c| c.row.access_level == AccessLevel::Free)
                 .map(|c| c.row.id)
                 .collect();
-            let bodies: HashMap<i64, String> = article_bodies::table
-                .filter(article_bodies::article_id.eq_any(&free))
-                .select((article_bodies::article_id, article_bodies::body_html))
-                .load::<(i64, String)>(conn)?
-                .into_iter()
-                .collect();
+            let bodies = article_db::bodies_html(conn, &free)?;
             Ok((page.cards, bodies, site_changed))
         })
         .await?;

@@ -2,7 +2,6 @@
 //! the Prometheus metrics.
 
 use actix_web::{HttpResponse, get, web};
-use diesel::RunQueryDsl;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -47,10 +46,7 @@ pub async fn live() -> HttpResponse {
 )]
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state
-        .db
-        .run(|conn| Ok(diesel::sql_query("SELECT 1").execute(conn)?))
-        .await?;
+    state.db.run(|conn| Ok(crate::db::ping(conn)?)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(HealthStatus { status: "ok" }))
@@ -67,9 +63,13 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 )]
 #[get("/metrics")]
 pub async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let pool = state.db.pool().state();
     let metrics = state
         .metrics
-        .render(state.db.pool().state(), state.ledger.counts())
+        .render(
+            (pool.connections, pool.idle_connections),
+            state.ledger.counts(),
+        )
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

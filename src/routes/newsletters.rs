@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::tokens;
 use crate::client::ClientAddr;
-use crate::db::{DbConnection, api_keys, newsletters, outbox};
+use crate::db::{DbConnection, QueryResult, api_keys, newsletters, outbox};
 use crate::domain::account::Email;
 use crate::domain::readership::hour_of;
 use crate::error::ApiError;
@@ -153,7 +153,7 @@ fn queue_confirmation(
     token: &str,
     base: &str,
     now: chrono::NaiveDateTime,
-) -> diesel::QueryResult<usize> {
+) -> QueryResult<usize> {
     let body = format!(
         "Someone (we hope you) asked to receive {name} at this address.\n\n\
          To confirm, send this token to {base}/api/v1/newsletters/confirm within 48 hours:\n\n    {token}\n\n\

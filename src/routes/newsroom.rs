@@ -13,10 +13,9 @@ use utoipa::ToSchema;
 use crate::auth::AuthUser;
 use crate::clock::to_micros;
 use crate::db::articles::{self as article_db, ArticleChanges, NewArticle, NewBody};
-use crate::db::schema::{authors, sources, topics};
-use crate::db::{DbConnection, audit};
+use crate::db::{DbConnection, audit, catalogue};
 use crate::domain::account::Role;
-use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
+use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus, Moved, Transition};
 use crate::domain::{markdown, slug};
 use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, PreconditionFailed,
@@ -329,15 +328,10 @@ fn resolve(
     req: &UpdateArticleRequest,
     current_topics: &[String],
 ) -> Result<Resolved, ApiError> {
-    use diesel::prelude::*;
     let mut errors = Vec::new();
     let mut topic_id =
         |conn: &mut DbConnection, field: String, slug: &str| -> Result<Option<i64>, ApiError> {
-            let id = topics::table
-                .filter(topics::slug.eq(slug))
-                .select(topics::id)
-                .first::<i64>(conn)
-                .optional()?;
+            let id = catalogue::topic_id(conn, slug)?;
             if id.is_none() {
                 errors.push(FieldError::new(field, format!("no topic `{slug}`")));
             }
@@ -372,11 +366,7 @@ fn resolve(
         Some(slugs) => {
             let mut ids = Vec::new();
             for (i, slug) in slugs.iter().enumerate() {
-                let id = authors::table
-                    .filter(authors::slug.eq(slug))
-                    .select(authors::id)
-                    .first::<i64>(conn)
-                    .optional()?;
+                let id = catalogue::author_id(conn, slug)?;
                 match id {
                     Some(id) if !ids.contains(&id) => ids.push(id),
                     Some(_) => {
@@ -395,11 +385,7 @@ fn resolve(
         Some(Some(OriginalInput {
             source: Some(slug), ..
         })) => {
-            let found = sources::table
-                .filter(sources::slug.eq(slug))
-                .select((sources::id, sources::language))
-                .first::<(i64, String)>(conn)
-                .optional()?;
+            let found = catalogue::source_id_and_language(conn, slug)?;
             if found.is_none() {
                 errors.push(FieldError::new(
                     "original.source",
@@ -823,13 +809,6 @@ pub async fn update_article(
 }
 
 /// A change of an article's publication state.
-#[derive(Clone, Copy, Debug)]
-enum Transition {
-    Publish(Option<NaiveDateTime>),
-    Unpublish,
-    Archive,
-}
-
 fn transition(
     conn: &mut DbConnection,
     slug: &str,
@@ -839,33 +818,16 @@ fn transition(
 ) -> Result<EditorArticle, ApiError> {
     article_db::lock_for_edit(conn, slug)?;
     let current = EditorArticle::load(conn, slug, now)?;
-    let live_since = current
+    let published_at = current
         .article
         .summary
         .published_at
-        .map(|at| at.naive_utc())
-        .filter(|at| current.status == ArticleStatus::Published && *at <= now);
-    let (status, published_at, action) = match change {
-        Transition::Publish(Some(at)) if at > now => {
-            (ArticleStatus::Published, Some(at), "article.schedule")
-        }
-        Transition::Publish(Some(at)) => (ArticleStatus::Published, Some(at), "article.publish"),
-        Transition::Publish(None) => (
-            ArticleStatus::Published,
-            Some(live_since.unwrap_or(now)),
-            "article.publish",
-        ),
-        Transition::Unpublish => (ArticleStatus::Draft, None, "article.unpublish"),
-        Transition::Archive => (
-            ArticleStatus::Archived,
-            current
-                .article
-                .summary
-                .published_at
-                .map(|at| at.naive_utc()),
-            "article.archive",
-        ),
-    };
+        .map(|at| at.naive_utc());
+    let Moved {
+        status,
+        published_at,
+        action,
+    } = change.apply(current.status, published_at, now);
     let changes = ArticleChanges {
         status: Some(status.as_str()),
         published_at: Some(published_at),

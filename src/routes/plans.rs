@@ -169,12 +169,12 @@ pub async fn create_plan(
                 created_at: now,
                 updated_at: now,
             };
-            plans::insert(conn, &new).map_err(|e| match e {
-                diesel::result::Error::DatabaseError(
-                    diesel::result::DatabaseErrorKind::UniqueViolation,
-                    _,
-                ) => ApiError::Conflict("code_taken", "A plan with this code exists.".into()),
-                other => other.into(),
+            plans::insert(conn, &new).map_err(|e| {
+                if crate::db::is_unique_violation(&e) {
+                    ApiError::Conflict("code_taken", "A plan with this code exists.".into())
+                } else {
+                    e.into()
+                }
             })?;
             let target = format!("plan:{}", body.code);
             audit::record(

@@ -347,7 +347,7 @@ async fn what_anonymous_traffic_leaves_behind_is_pruned() {
         newsletters::insert_pending(conn, daily, "new@example.com", "h2", "u2", now).unwrap();
     });
     let pruned = app
-        .db(|conn| newsdesk::housekeeping::prune(conn, now))
+        .db(|conn| newsdesk::db::housekeeping::prune(conn, now))
         .unwrap();
     assert_eq!(pruned.anonymous_meter_reads, 1);
     assert_eq!(pruned.meter_starts, 1);
@@ -371,7 +371,7 @@ async fn what_anonymous_traffic_leaves_behind_is_pruned() {
         assert_eq!(left, 1);
     });
     assert_eq!(
-        app.db(|conn| newsdesk::housekeeping::prune(conn, now))
+        app.db(|conn| newsdesk::db::housekeeping::prune(conn, now))
             .unwrap()
             .total(),
         0,

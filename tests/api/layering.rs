@@ -1,7 +1,8 @@
 //! The modules of `src/` form layers, and every `crate::` (or `super::`)
 //! path a module names points to its own layer or one below it; routes never
-//! name one another; and no module depends on itself through others. A new
-//! module fails here until it is given its layer.
+//! name one another; no module depends on itself through others; and only
+//! `db` (and the seeding that bulk-loads it) speaks diesel. A new module
+//! fails here until it is given its layer.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -25,7 +26,6 @@ const LAYERS: &[&[&str]] = &[
         "mail",
         "readership",
         "metering",
-        "housekeeping",
         "seed",
         "admin",
         "surrogate",
@@ -72,6 +72,25 @@ fn every_module_depends_only_on_its_layer_and_the_ones_below() {
     );
     let cycle = find_cycle(&edges);
     assert!(cycle.is_none(), "a cycle: {:?}", cycle);
+}
+
+#[test]
+fn only_the_database_layer_speaks_diesel() {
+    let speakers: Vec<String> = modules()
+        .into_iter()
+        .filter(|(module, _)| module[0] != "db" && module[0] != "seed")
+        .filter(|(_, source)| {
+            without_test_modules(source)
+                .lines()
+                .map(|line| line.split("//").next().unwrap_or_default())
+                .any(|line| line.contains("diesel"))
+        })
+        .map(|(module, _)| module.join("::"))
+        .collect();
+    assert!(
+        speakers.is_empty(),
+        "queries belong in db/: {speakers:?} name diesel"
+    );
 }
 
 #[test]
