@@ -12,7 +12,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, MAX_JSON_BODY};
 use crate::db::DbPool;
 use crate::error::{self, ApiError};
 use crate::middleware::{self, cache, limits, metrics};
@@ -28,9 +28,6 @@ pub fn state(
 ) -> Result<AppState, Box<dyn std::error::Error>> {
     AppState::new(config, pool, clock, &openapi::openapi())
 }
-
-/// Largest JSON body accepted, in bytes.
-pub const MAX_JSON_BODY: usize = 256 * 1024;
 
 /// The whole application, ready to serve.
 pub fn build_app(

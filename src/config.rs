@@ -8,6 +8,13 @@ use std::time::Duration;
 
 use crate::client::{Cidr, ForwardedHeader, TrustedProxies};
 
+/// Largest JSON body accepted, in bytes.
+pub const MAX_JSON_BODY: usize = 256 * 1024;
+
+/// The most header bytes (names and values) a request may carry: room for
+/// long tokens and cookies, not for a client trying to exhaust memory.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
 /// Which database the service runs on, chosen by the URL's scheme.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {

@@ -16,6 +16,7 @@ use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 
 use crate::cache::{EtagDecided, WasHead};
+use crate::config::MAX_HEADER_BYTES;
 use crate::error::ApiError;
 use crate::negotiation::{Coding, negotiate, weak};
 use crate::state::AppState;
@@ -113,10 +114,6 @@ impl futures_util::Stream for BodyDeadline {
 
 /// What a body that missed its deadline fails with.
 pub const BODY_TOO_SLOW: &str = "the request body did not arrive in time";
-
-/// The most header bytes (names and values) a request may carry: room for
-/// long tokens and cookies, not for a client trying to exhaust memory.
-pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 pub async fn refuse_oversized_heads(
     req: ServiceRequest,

@@ -95,7 +95,7 @@ fn refer_unless_documented(operation: &mut Operation, responses: [(&str, &str); 
 }
 
 /// What any operation can answer whatever it does: 431 when the request's
-/// headers are over `middleware::MAX_HEADER_BYTES`, and 500 `internal_error` when
+/// headers are over `config::MAX_HEADER_BYTES`, and 500 `internal_error` when
 /// something fails on our side (logged with the request id, never with the
 /// cause in the body).
 pub fn add_server_wide_errors(doc: &mut OpenApiDoc) {

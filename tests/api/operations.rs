@@ -233,7 +233,7 @@ async fn security_headers_are_set_and_no_version_is_announced() {
     assert_eq!(response.header("referrer-policy"), Some("no-referrer"));
     assert!(response.header("server").is_none());
 
-    let big = "t".repeat(newsdesk::middleware::MAX_HEADER_BYTES);
+    let big = "t".repeat(newsdesk::config::MAX_HEADER_BYTES);
     app.get_with("/api/v1/articles", &[("x-padding", &big)])
         .await
         .assert_problem(431, "headers_too_large");
