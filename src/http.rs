@@ -224,7 +224,7 @@ fn whole_numbers_as_integers(value: &mut serde_json::Value) {
                 && f.fract() == 0.0
                 && f.abs() < 9.0e15
             {
-                #[allow(clippy::cast_possible_truncation)]
+                // Exact: a whole number below 2^53 is an i64.
                 let whole = f as i64;
                 *value = Value::from(whole);
             }
