@@ -121,6 +121,50 @@ impl FromRequest for AuthUser {
     }
 }
 
+/// Declares an extractor for a signed-in user whose role includes `$role`:
+/// anyone else is refused (401 without credentials, 403 with too small a
+/// role) before the handler runs, so the role shows in its signature.
+macro_rules! role_extractor {
+    ($(#[$doc:meta])* $name:ident, $role:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug)]
+        pub struct $name(pub AuthUser);
+
+        impl std::ops::Deref for $name {
+            type Target = AuthUser;
+
+            fn deref(&self) -> &AuthUser {
+                &self.0
+            }
+        }
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Pending<Self>;
+
+            fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+                let user = AuthUser::from_request(req, payload);
+                Box::pin(async move {
+                    let user = user.await?;
+                    user.require($role)?;
+                    Ok(Self(user))
+                })
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// A signed-in editor or admin.
+    Editor,
+    Role::Editor
+);
+role_extractor!(
+    /// A signed-in admin.
+    Admin,
+    Role::Admin
+);
+
 impl FromRequest for MaybeAuthUser {
     type Error = ApiError;
     type Future = Pending<Self>;

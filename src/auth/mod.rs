@@ -11,4 +11,4 @@ pub mod password;
 pub mod tokens;
 pub mod webhook_signature;
 
-pub use extract::{AuthUser, MaybeAuthUser};
+pub use extract::{Admin, AuthUser, Editor, MaybeAuthUser};

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::AuthUser;
+use crate::auth::Admin;
 use crate::db::{audit, refresh_tokens, users};
 use crate::domain::account::Role;
 use crate::domain::cursor::Cursor;
@@ -82,10 +82,9 @@ fn private<T: serde::Serialize>(value: &T) -> HttpResponse {
 #[get("/admin/users")]
 pub async fn list_users(
     state: web::Data<AppState>,
-    admin: AuthUser,
+    _admin: Admin,
     Query(params): Query<UserListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    admin.require(Role::Admin)?;
     let limit = page_limit(params.limit)?;
     let after = id_cursor(params.cursor.as_deref())?;
     if params.q.as_ref().is_some_and(|q| q.len() > 254) {
@@ -135,10 +134,9 @@ pub async fn list_users(
 pub async fn update_user(
     state: web::Data<AppState>,
     req: HttpRequest,
-    admin: AuthUser,
+    admin: Admin,
     body: Body<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    admin.require(Role::Admin)?;
     let body = match body_or_problem(body) {
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
@@ -207,10 +205,9 @@ pub async fn update_user(
 #[get("/admin/audit")]
 pub async fn list_audit(
     state: web::Data<AppState>,
-    admin: AuthUser,
+    _admin: Admin,
     Query(params): Query<AuditListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    admin.require(Role::Admin)?;
     let limit = page_limit(params.limit)?;
     let before = id_cursor(params.cursor.as_deref())?;
     let mut events = state

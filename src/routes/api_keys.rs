@@ -6,10 +6,9 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{AuthUser, api_key};
+use crate::auth::{Admin, api_key};
 use crate::db::api_keys::{self, NewApiKey};
 use crate::db::audit;
-use crate::domain::account::Role;
 use crate::domain::api_key::Scope;
 use crate::domain::cursor::Cursor;
 use crate::error::responses::{
@@ -78,10 +77,9 @@ fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResp
 #[post("/admin/api-keys")]
 pub async fn create_api_key(
     state: web::Data<AppState>,
-    admin: AuthUser,
+    admin: Admin,
     body: Body<CreateApiKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    admin.require(Role::Admin)?;
     let body = match body_or_problem(body) {
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
@@ -165,10 +163,9 @@ pub async fn create_api_key(
 #[get("/admin/api-keys")]
 pub async fn list_api_keys(
     state: web::Data<AppState>,
-    admin: AuthUser,
+    _admin: Admin,
     Query(params): Query<ApiKeyListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    admin.require(Role::Admin)?;
     let limit = page_limit(params.limit)?;
     let before = id_cursor(params.cursor.as_deref())?;
     let mut rows = state
@@ -208,10 +205,9 @@ pub async fn list_api_keys(
 #[delete("/admin/api-keys/{id}")]
 pub async fn revoke_api_key(
     state: web::Data<AppState>,
-    admin: AuthUser,
+    admin: Admin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    admin.require(Role::Admin)?;
     let id = id.into_inner();
     let now = state.clock.now();
     let found = state

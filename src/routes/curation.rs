@@ -8,13 +8,12 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::auth::AuthUser;
+use crate::auth::Editor;
 use crate::cache::Purge;
 use crate::db::catalogue::{
     self, AuthorChanges, NewAuthor, NewSource, NewTopic, SourceChanges, TopicChanges,
 };
 use crate::db::{DbConnection, QueryError, QueryResult, audit};
-use crate::domain::account::Role;
 use crate::domain::slug;
 use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
@@ -160,7 +159,7 @@ struct Remover {
 /// Deletes an entry no article uses (409 `in_use` otherwise) and audits it.
 async fn remove(
     state: &AppState,
-    user: &AuthUser,
+    user: &Editor,
     slug: String,
     remover: Remover,
 ) -> Result<HttpResponse, ApiError> {
@@ -210,12 +209,11 @@ fn changed(mut response: HttpResponse, what: &str, slug: Option<&str>) -> HttpRe
 }
 
 /// Runs `work` for an editor in one transaction.
-async fn as_editor<T, F>(state: &AppState, user: &AuthUser, work: F) -> Result<T, ApiError>
+async fn as_editor<T, F>(state: &AppState, user: &Editor, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConnection, i64, NaiveDateTime) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
-    user.require(Role::Editor)?;
     let (actor, now) = (user.id, state.clock.now());
     state
         .db
@@ -251,10 +249,9 @@ fn topic_view(conn: &mut DbConnection, slug: &str, now: NaiveDateTime) -> Result
 #[post("/topics")]
 pub async fn create_topic(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     body: Body<TopicInput>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Role::Editor)?;
     let body = match body_or_problem(body) {
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
@@ -320,13 +317,12 @@ pub async fn create_topic(
 #[patch("/topics/{slug}")]
 pub async fn update_topic(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     path: web::Path<String>,
     body: Body<TopicInput>,
 ) -> Result<HttpResponse, ApiError> {
     let current = path.into_inner();
     let purged = current.clone();
-    user.require(Role::Editor)?;
     let body = match body_or_problem(body) {
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
@@ -397,7 +393,7 @@ pub async fn update_topic(
 #[delete("/topics/{slug}")]
 pub async fn delete_topic(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let remover = Remover {
@@ -468,10 +464,9 @@ fn check_author(body: &AuthorInput, creating: bool) -> Result<(), ApiError> {
 #[post("/authors")]
 pub async fn create_author(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     body: Body<AuthorInput>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Role::Editor)?;
     let body = match body_or_problem(body) {
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
@@ -532,13 +527,12 @@ pub async fn create_author(
 #[patch("/authors/{slug}")]
 pub async fn update_author(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     path: web::Path<String>,
     body: Body<AuthorInput>,
 ) -> Result<HttpResponse, ApiError> {
     let current = path.into_inner();
     let purged = current.clone();
-    user.require(Role::Editor)?;
     let body = match body_or_problem(body) {
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
@@ -597,7 +591,7 @@ pub async fn update_author(
 #[delete("/authors/{slug}")]
 pub async fn delete_author(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let remover = Remover {
@@ -686,10 +680,9 @@ fn check_source(body: &SourceInput, creating: bool) -> Result<(), ApiError> {
 #[post("/sources")]
 pub async fn create_source(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     body: Body<SourceInput>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Role::Editor)?;
     let body = match body_or_problem(body) {
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
@@ -749,13 +742,12 @@ pub async fn create_source(
 #[patch("/sources/{slug}")]
 pub async fn update_source(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     path: web::Path<String>,
     body: Body<SourceInput>,
 ) -> Result<HttpResponse, ApiError> {
     let current = path.into_inner();
     let purged = current.clone();
-    user.require(Role::Editor)?;
     let body = match body_or_problem(body) {
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
@@ -811,7 +803,7 @@ pub async fn update_source(
 #[delete("/sources/{slug}")]
 pub async fn delete_source(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let remover = Remover {

@@ -10,11 +10,10 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::auth::AuthUser;
+use crate::auth::Editor;
 use crate::clock::to_micros;
 use crate::db::articles::{self as article_db, ArticleChanges, NewArticle, NewBody};
 use crate::db::{DbConnection, audit, catalogue};
-use crate::domain::account::Role;
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus, Moved, Transition};
 use crate::domain::{markdown, slug};
 use crate::error::responses::{
@@ -472,10 +471,9 @@ fn article_keys(id: i64) -> [String; 2] {
 #[post("/articles")]
 pub async fn create_article(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     body: Body<CreateArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Role::Editor)?;
     let body = match body_or_problem(body) {
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
@@ -769,11 +767,10 @@ fn changed_fields(req: &UpdateArticleRequest) -> Vec<&'static str> {
 pub async fn update_article(
     state: web::Data<AppState>,
     req: HttpRequest,
-    user: AuthUser,
+    user: Editor,
     slug: web::Path<String>,
     body: Body<UpdateArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Role::Editor)?;
     let body = match body_or_problem(body) {
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
@@ -851,11 +848,10 @@ fn transition(
 
 async fn run_transition(
     state: &AppState,
-    user: AuthUser,
+    user: Editor,
     slug: String,
     change: Transition,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Role::Editor)?;
     if slug.len() > MAX_SLUG_LEN {
         return Err(ApiError::NotFound("article"));
     }
@@ -894,11 +890,10 @@ async fn run_transition(
 #[post("/articles/{slug}/publish")]
 pub async fn publish_article(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     slug: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Role::Editor)?;
     // No body, or `null`, publishes now; anything else must be the object.
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::MalformedBody(e.to_string()))?
@@ -938,7 +933,7 @@ pub async fn publish_article(
 #[post("/articles/{slug}/unpublish")]
 pub async fn unpublish_article(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     run_transition(&state, user, slug.into_inner(), Transition::Unpublish).await
@@ -964,7 +959,7 @@ pub async fn unpublish_article(
 #[post("/articles/{slug}/archive")]
 pub async fn archive_article(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     run_transition(&state, user, slug.into_inner(), Transition::Archive).await
@@ -988,10 +983,9 @@ pub async fn archive_article(
 #[delete("/articles/{slug}")]
 pub async fn delete_article(
     state: web::Data<AppState>,
-    user: AuthUser,
+    user: Editor,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Role::Editor)?;
     let slug = slug.into_inner();
     let now = state.clock.now();
     let id = state

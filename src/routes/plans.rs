@@ -6,11 +6,10 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::auth::AuthUser;
+use crate::auth::Admin;
 use crate::cache::Purge;
 use crate::db::plans::{self, NewPlan, PlanChanges};
 use crate::db::{DbConnection, audit};
-use crate::domain::account::Role;
 use crate::domain::plan::{BillingInterval, is_currency};
 use crate::domain::slug;
 use crate::error::responses::{
@@ -129,10 +128,9 @@ pub async fn list_plans(
 #[post("/admin/plans")]
 pub async fn create_plan(
     state: web::Data<AppState>,
-    admin: AuthUser,
+    admin: Admin,
     body: Body<CreatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    admin.require(Role::Admin)?;
     let body = match body_or_problem(body) {
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
@@ -216,11 +214,10 @@ pub async fn create_plan(
 #[patch("/admin/plans/{code}")]
 pub async fn update_plan(
     state: web::Data<AppState>,
-    admin: AuthUser,
+    admin: Admin,
     path: web::Path<String>,
     body: Body<UpdatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    admin.require(Role::Admin)?;
     let body = match body_or_problem(body) {
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
