@@ -16,9 +16,10 @@ use sha2::{Digest, Sha256};
 use chrono::NaiveDateTime;
 
 use crate::clock::Clock;
+use crate::db::articles::ArticleFilter;
 use crate::db::{Db, DbConnection, QueryResult};
 use crate::domain::cursor::Cursor;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::surrogate::{SurrogateKeys, Tagged};
 use crate::views::ListMeta;
 
@@ -361,6 +362,44 @@ pub fn slug_cursor(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
         None => Ok(None),
         Some(Cursor::Slug(slug)) => Ok(Some(slug)),
         Some(_) => Err(ApiError::InvalidCursor),
+    }
+}
+
+/// The filters article lists and feeds share, checked: a topic, author or
+/// source slug of 1 to `MAX_SLUG_LEN` characters and a two-letter original
+/// language. Each fault is pushed to `errors`, named after its parameter.
+pub fn article_filter(
+    topic: Option<String>,
+    author: Option<String>,
+    source: Option<String>,
+    language: Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> ArticleFilter {
+    for (field, value) in [("topic", &topic), ("author", &author), ("source", &source)] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.is_empty() || v.chars().count() > MAX_SLUG_LEN)
+        {
+            errors.push(FieldError::new(
+                field,
+                format!("must be 1 to {MAX_SLUG_LEN} characters"),
+            ));
+        }
+    }
+    if let Some(language) = &language
+        && !(language.len() == 2 && language.bytes().all(|b| b.is_ascii_lowercase()))
+    {
+        errors.push(FieldError::new(
+            "language",
+            "must be a two-letter ISO 639-1 code such as `ru`",
+        ));
+    }
+    ArticleFilter {
+        topic,
+        author,
+        source,
+        language,
+        ..ArticleFilter::default()
     }
 }
 

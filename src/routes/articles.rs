@@ -9,11 +9,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::{AuthUser, MaybeAuthUser, meter_token};
+use crate::cache::PublicArticle;
 use crate::cache::WasHead;
 use crate::client::ClientAddr;
 use crate::db::articles::{self as article_db, ArticleFilter, PublishedKey, Shelf};
 use crate::db::search::{self, SearchOrder, SearchScope};
-use crate::db::{plans, readership, subscriptions};
+use crate::db::{DbConnection, plans, readership, subscriptions};
 use crate::domain::account::Role;
 use crate::domain::article::AccessLevel;
 use crate::domain::article::{ArticleKind, ArticleStatus};
@@ -23,11 +24,11 @@ use crate::domain::search::{SearchQuery, highlight};
 use crate::error::responses::{BadRequest, Forbidden, InvalidToken, NotFound, Unavailable};
 use crate::error::{ApiError, FieldError};
 use crate::http::{
-    ITEM_FRESHNESS, MAX_SLUG_LEN, Query, decode_cursor, page_limit, private_json, public_json,
-    public_list,
+    ITEM_FRESHNESS, MAX_SLUG_LEN, Query, article_filter, decode_cursor, page_limit, private_json,
+    public_json, public_list,
 };
 use crate::limits::ApiClient;
-use crate::metering::{self, Reading, Step, Whose};
+use crate::metering::{self, Step, Whose};
 use crate::readership::ArticleRead;
 use crate::state::AppState;
 use crate::views::{self, Article, ArticleList, ArticleSummary, EditorArticle, ListMeta, Paywall};
@@ -135,41 +136,27 @@ impl ArticleListParams {
     }
 
     fn into_filter(self) -> Result<(ArticleFilter, Option<Cursor>, i64), ApiError> {
-        let mut errors = Vec::new();
-        let limit = page_limit(self.limit).map_err(|e| errors.push(e)).ok();
-        for (field, value) in [
-            ("topic", &self.topic),
-            ("author", &self.author),
-            ("source", &self.source),
-        ] {
-            if value
-                .as_ref()
-                .is_some_and(|v| v.is_empty() || v.chars().count() > MAX_SLUG_LEN)
-            {
-                errors.push(ApiError::field(
-                    field,
-                    format!("must be 1 to {MAX_SLUG_LEN} characters"),
-                ));
-            }
-        }
-        if let Some(language) = &self.language
-            && !(language.len() == 2 && language.bytes().all(|b| b.is_ascii_lowercase()))
-        {
-            errors.push(ApiError::field(
-                "language",
-                "must be a two-letter ISO 639-1 code such as `ru`",
-            ));
-        }
+        let mut fields = Vec::new();
+        let limit = page_limit(self.limit)
+            .map_err(|e| fields.extend(field_errors(e)))
+            .ok();
+        let filter = article_filter(
+            self.topic,
+            self.author,
+            self.source,
+            self.language,
+            &mut fields,
+        );
         if let (Some(after), Some(before)) = (self.published_after, self.published_before)
             && after >= before
         {
-            errors.push(ApiError::field(
+            fields.push(FieldError::new(
                 "published_before",
                 "must be later than published_after",
             ));
         }
-        if !errors.is_empty() {
-            return Err(merge(errors));
+        if !fields.is_empty() {
+            return Err(ApiError::Validation(fields));
         }
         let after = match decode_cursor(self.cursor.as_deref())? {
             None => None,
@@ -177,29 +164,101 @@ impl ArticleListParams {
             Some(Cursor::Slug(_) | Cursor::Id(_)) => return Err(ApiError::InvalidCursor),
         };
         let filter = ArticleFilter {
-            topic: self.topic,
-            author: self.author,
-            source: self.source,
-            language: self.language,
             kind: self.kind,
             featured: self.featured,
             published_after: self.published_after.map(|t| t.naive_utc()),
             published_before: self.published_before.map(|t| t.naive_utc()),
+            ..filter
         };
         Ok((filter, after, limit.unwrap_or_default()))
     }
+
+    /// Which list the request asks for: a search (`q`), the most read
+    /// (`sort=most_read`) or the newest of a shelf; combinations that mean
+    /// nothing are refused, naming the parameter.
+    fn into_query(self) -> Result<(ListQuery, ArticleFilter, i64), ApiError> {
+        let shelf = self.shelf();
+        let search = self
+            .q
+            .as_deref()
+            .map(SearchQuery::parse)
+            .transpose()
+            .map_err(|e| ApiError::field("q", e.to_string()))?;
+        let refused = match (self.sort, &search) {
+            (Some(ArticleSort::Relevance), None) => {
+                Some(("sort", "relevance needs a search query in q"))
+            }
+            (Some(ArticleSort::MostRead), Some(_)) => {
+                Some(("sort", "most_read cannot be combined with q"))
+            }
+            (_, Some(_)) if self.status.is_some() => {
+                Some(("q", "search covers published articles only"))
+            }
+            (Some(ArticleSort::MostRead), None)
+                if self.cursor.is_some() || self.status.is_some() =>
+            {
+                Some((
+                    "sort",
+                    "most_read is one page of published articles: no cursor, no status",
+                ))
+            }
+            (Some(ArticleSort::MostRead), None) => None,
+            _ if self.window.is_some() => Some(("window", "applies only to sort=most_read")),
+            _ => None,
+        };
+        if let Some((field, message)) = refused {
+            return Err(ApiError::field(field, message));
+        }
+        let most_read = (self.sort == Some(ArticleSort::MostRead))
+            .then(|| self.window.unwrap_or(ReadWindow::Day));
+        let by_date = self.sort == Some(ArticleSort::Latest);
+        let (filter, cursor, limit) = self.into_filter()?;
+        let query = match (search, most_read) {
+            (Some(query), _) => ListQuery::Search {
+                query,
+                cursor,
+                by_date,
+            },
+            (None, Some(window)) => ListQuery::MostRead(window),
+            (None, None) => ListQuery::Latest {
+                shelf,
+                after: match cursor {
+                    None => None,
+                    Some(Cursor::Published { at, id }) => Some(PublishedKey {
+                        published_at: at,
+                        id,
+                    }),
+                    Some(_) => return Err(ApiError::InvalidCursor),
+                },
+            },
+        };
+        Ok((query, filter, limit))
+    }
 }
 
-/// Folds several single-field errors into one problem listing them all.
-fn merge(errors: Vec<ApiError>) -> ApiError {
-    let fields: Vec<FieldError> = errors
-        .into_iter()
-        .flat_map(|e| match e {
-            ApiError::Validation(fields) => fields,
-            other => vec![FieldError::new("query", other.to_string())],
-        })
-        .collect();
-    ApiError::Validation(fields)
+/// What a list request asks for, parsed once.
+enum ListQuery {
+    /// The newest of a shelf (published, or an editor's drafts, ...).
+    Latest {
+        shelf: Shelf,
+        after: Option<PublishedKey>,
+    },
+    /// Articles matching a search, ranked or newest first.
+    Search {
+        query: SearchQuery,
+        cursor: Option<Cursor>,
+        by_date: bool,
+    },
+    /// One page of the most read in a window.
+    MostRead(ReadWindow),
+}
+
+/// The fields a validation problem names.
+fn field_errors(error: ApiError) -> Vec<FieldError> {
+    match error {
+        ApiError::Validation(fields) => fields,
+        other => vec![FieldError::new("query", other.to_string())],
+    }
 }
 
 /// List published articles
@@ -245,7 +304,6 @@ pub async fn list_articles(
     reader: MaybeAuthUser,
     Query(params): Query<ArticleListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let shelf = params.shelf();
     if params.status.is_some() {
         reader
             .0
@@ -253,91 +311,51 @@ pub async fn list_articles(
             .ok_or(ApiError::Unauthenticated)?
             .require(Role::Editor)?;
     }
-    let search = match params.q.as_deref() {
-        None => None,
-        Some(text) => {
-            Some(SearchQuery::parse(text).map_err(|e| ApiError::field("q", e.to_string()))?)
-        }
-    };
-    match (params.sort, &search) {
-        (Some(ArticleSort::Relevance), None) => {
-            return Err(ApiError::field(
-                "sort",
-                "relevance needs a search query in q",
-            ));
-        }
-        (Some(ArticleSort::MostRead), Some(_)) => {
-            return Err(ApiError::field(
-                "sort",
-                "most_read cannot be combined with q",
-            ));
-        }
-        (_, Some(_)) if params.status.is_some() => {
-            return Err(ApiError::field(
-                "q",
-                "search covers published articles only",
-            ));
-        }
-        _ => {}
-    }
-    let most_read = match (params.sort, params.window) {
-        (Some(ArticleSort::MostRead), window) => Some(window.unwrap_or(ReadWindow::Day)),
-        (_, Some(_)) => {
-            return Err(ApiError::field("window", "applies only to sort=most_read"));
-        }
-        _ => None,
-    };
-    if most_read.is_some() && (params.cursor.is_some() || params.status.is_some()) {
-        return Err(ApiError::field(
-            "sort",
-            "most_read is one page of published articles: no cursor, no status",
-        ));
-    }
-    let by_date = params.sort == Some(ArticleSort::Latest);
-    let (filter, cursor, limit) = params.into_filter()?;
+    let (query, filter, limit) = params.into_query()?;
     let now = state.clock.now();
-    if let Some(query) = search {
-        let scope = search_scope(&state, &req, reader.0.as_ref(), now).await?;
-        let page = Page {
+    match query {
+        ListQuery::Search {
+            query,
             cursor,
             by_date,
-            limit,
-        };
-        return search_articles(&state, &req, query, filter, scope, page, now).await;
-    }
-    let after = match cursor {
-        None => None,
-        Some(Cursor::Published { at, id }) => Some(PublishedKey {
-            published_at: at,
-            id,
-        }),
-        Some(_) => return Err(ApiError::InvalidCursor),
-    };
-    if let Some(window) = most_read {
-        let ranked = state
-            .db
-            .run(move |conn| {
-                Ok(readership::most_read(
-                    conn,
-                    &filter,
-                    now - window.length(),
-                    limit,
-                    now,
-                )?)
-            })
-            .await?;
-        let list = ArticleList {
-            data: ranked
-                .into_iter()
-                .map(|(card, _)| ArticleSummary::from(card))
-                .collect(),
-            meta: ListMeta {
+        } => {
+            let scope = search_scope(&state, &req, reader.0.as_ref(), now).await?;
+            let page = Page {
+                cursor,
+                by_date,
+                limit,
+            };
+            search_articles(&state, &req, query, filter, scope, page, now).await
+        }
+        ListQuery::MostRead(window) => {
+            let since = now - window.length();
+            let ranked = state
+                .db
+                .run(move |conn| Ok(readership::most_read(conn, &filter, since, limit, now)?))
+                .await?;
+            let data = ranked.into_iter().map(|(card, _)| card.into()).collect();
+            let meta = ListMeta {
                 limit,
                 next_cursor: None,
-            },
-        };
-        return public_list(&req, &list, None);
+            };
+            public_list(&req, &ArticleList { data, meta }, None)
+        }
+        ListQuery::Latest { shelf, after } => {
+            latest(&state, &req, filter, shelf, after, limit, now).await
+        }
     }
+}
+
+/// One page of a shelf, newest first. Only the published shelf is public.
+async fn latest(
+    state: &AppState,
+    req: &HttpRequest,
+    filter: ArticleFilter,
+    shelf: Shelf,
+    after: Option<PublishedKey>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> Result<HttpResponse, ApiError> {
     let page = state
         .db
         .run(move |conn| Ok(article_db::list(conn, &filter, shelf, after, limit, now)?))
@@ -356,11 +374,11 @@ pub async fn list_articles(
             next_cursor: next_cursor.clone(),
         },
     };
-    let mut response = public_list(&req, &list, next_cursor.as_deref())?;
+    let mut response = public_list(req, &list, next_cursor.as_deref())?;
     if shelf != Shelf::Published {
         response.headers_mut().insert(
-            actix_web::http::header::CACHE_CONTROL,
-            actix_web::http::header::HeaderValue::from_static("private, no-store"),
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("private, no-store"),
         );
     }
     Ok(response)
@@ -563,172 +581,279 @@ pub async fn get_article(
     }
     meter_token::presented(&req)?;
     let now = state.clock.now();
-    if reader
-        .0
-        .as_ref()
-        .is_some_and(|user| user.role.includes(Role::Editor))
-    {
-        let article = state
-            .db
-            .run(move |conn| EditorArticle::load(conn, &slug, now))
-            .await?;
-        return Ok(HttpResponse::Ok()
-            .insert_header((header::ETAG, article.etag()))
-            .insert_header((header::CACHE_CONTROL, "private, no-store"))
-            .json(article));
+    let user = reader.0.as_ref();
+    if user.is_some_and(|user| user.role.includes(Role::Editor)) {
+        return editor_read(&state, slug, now).await;
     }
-    let mut meter = MeterIdentity::of(&state, &req, reader.0.as_ref())?;
-    let (mut kind, key, user_id, fresh) =
-        (meter.reader, meter.key.clone(), meter.user_id, meter.fresh);
-    let address = ClientAddr::of(&req).key();
-    let shared = state.meter_keys.shared_id(&address);
-    let shared_id = shared.clone();
-    let starts_allowed = i64::from(state.config.anonymous_meters_per_address);
-    // A HEAD reads nothing: it spends no meter and counts no view.
-    let head = req.extensions().get::<WasHead>().is_some();
-    let viewer = match kind {
-        Reader::Anonymous => format!("addr:{address}"),
-        _ => key.clone(),
-    };
-    let grace = state.config.past_due_grace();
-    let limit = i64::from(match kind {
-        Reader::Anonymous => state.config.free_articles_anonymous,
-        _ => state.config.free_articles,
-    });
-    let ttl = state.config.response_cache_ttl;
-    let cached = state.cache.article(&slug, ttl);
-    let loaded_at = state.cache.generation();
-    let from_memory = cached.is_some();
-    let wanted = slug.clone();
-    let mut whose = Whose {
-        reader: kind,
-        key,
-        fresh,
-        address,
-        shared: shared_id,
-        starts_allowed,
-        head,
-    };
-    let found = match cached {
-        // An anonymous read of a metered or premium article in memory needs
-        // nothing from the database but the meter: straight to the ledger,
-        // which decides and counts in one visit.
-        Some(article)
-            if kind == Reader::Anonymous
-                && !head
-                && article.0.summary.access_level != AccessLevel::Free =>
-        {
-            let (level, id) = (article.0.summary.access_level, article.0.summary.id);
-            let count = metering::Count::new(whose, level, id, limit, now);
-            Ok((article, kind, Step::Count(count), None))
-        }
-        cached => {
-            state
-                .db
-                .run(move |conn| {
-                    let article = match cached {
-                        Some(article) => Some(article),
-                        None => article_db::find_public(conn, &wanted, now)?.map(Arc::new),
-                    };
-                    Ok(match article {
-                        Some(article) => {
-                            let level = article.0.summary.access_level;
-                            if let Some(id) = user_id.filter(|_| kind == Reader::Registered)
-                                && level != AccessLevel::Free
-                                && subscriptions::latest_terms(conn, id)?
-                                    .is_some_and(|terms| terms.gives_access_at(now, grace))
-                            {
-                                kind = Reader::Subscriber;
-                            }
-                            whose.reader = kind;
-                            let step = metering::decide(
-                                conn,
-                                level,
-                                article.0.summary.id,
-                                whose,
-                                limit,
-                                now,
-                            )?;
-                            let offer = match &step {
-                                Step::Decided(reading) if !reading.access.full => {
-                                    Some(plans::list(conn, false)?)
-                                }
-                                _ => None,
-                            };
-                            Ok((article, kind, step, offer))
-                        }
-                        None => Err(article_db::find_redirect(conn, &wanted, now)?),
-                    })
-                })
-                .await?
-        }
-    };
-    match found {
-        Ok((loaded, kind, step, offer)) => {
-            let Reading {
-                access,
-                view,
-                moved,
-            } = match step {
-                Step::Decided(reading) => reading,
-                Step::Count(count) => {
-                    state
-                        .ledger
-                        .write(count.keys(), move |conn| count.run(conn))
-                        .await?
-                }
-            };
-            // A read that lost the race for the last free article is a
-            // preview after all, and offers the plans.
-            let offer = match offer {
-                None if !access.full => {
-                    Some(state.db.run(|conn| Ok(plans::list(conn, false)?)).await?)
-                }
-                offer => offer,
-            };
-            if moved {
-                meter.token_to_return = Some(state.meter_keys.token_for(&shared));
-            }
-            if !from_memory && !ttl.is_zero() {
-                state
-                    .cache
-                    .put_article(slug, loaded_at, Arc::clone(&loaded), ttl);
-            }
-            let (row, card) = Arc::unwrap_or_clone(loaded);
-            let article_id = row.summary.id;
-            if !head {
-                state.views.record(article_id, &viewer, now);
-            }
-            let mut article = Article::new(row, card, access, view);
-            let partner = matches!(kind, Reader::Partner { .. });
-            article.paywall = offer.filter(|_| !partner).map(|plans| {
-                let plans = plans.into_iter().map(views::Plan::from).collect();
-                Paywall::new(access.reason, kind != Reader::Anonymous, plans)
-            });
-            // A free article is the same for every reader: public, so that
-            // caches (ours and a CDN) can keep it; it carries no meter token.
-            let mut response = if access.reason == AccessReason::Free {
-                public_json(&req, &article, ITEM_FRESHNESS)?
-            } else {
-                let mut response = private_json(&req, &article)?;
-                if let Some(token) = meter.token_to_return
-                    && let Ok(value) = header::HeaderValue::from_str(&token)
-                {
-                    response
-                        .headers_mut()
-                        .insert(meter_token::METER_TOKEN.clone(), value);
-                }
-                response
-            };
-            response.extensions_mut().insert(ArticleRead(article_id));
-            Ok(response)
-        }
+    let read = Read::new(&state, &req, user, now)?;
+    match read.find(&state, &slug).await? {
+        Ok(found) => read.answer(&state, &req, slug, found).await,
         Err(Some(new_slug)) => Ok(HttpResponse::MovedPermanently()
             .insert_header((header::LOCATION, format!("/api/v1/articles/{new_slug}")))
             .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
             .finish()),
         Err(None) => Err(ApiError::NotFound("article")),
     }
+}
+
+/// An editor reads any article, in the editor view, never cached.
+async fn editor_read(
+    state: &AppState,
+    slug: String,
+    now: NaiveDateTime,
+) -> Result<HttpResponse, ApiError> {
+    let article = state
+        .db
+        .run(move |conn| EditorArticle::load(conn, &slug, now))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, article.etag()))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(article))
+}
+
+/// A reader's read of one article, as far as it is known before the article
+/// is found: whose meter it goes through and on what terms.
+struct Read {
+    meter: MeterIdentity,
+    whose: Whose,
+    /// The id of the address's shared meter, whose token a moved read gets.
+    shared: String,
+    /// Who a view is counted for.
+    viewer: String,
+    grace: chrono::Duration,
+    limit: i64,
+    ttl: std::time::Duration,
+    now: NaiveDateTime,
+}
+
+/// A public article found, with what the paywall made of the read so far.
+struct Found {
+    article: PublicArticle,
+    /// The reader, a subscriber once their terms were checked.
+    reader: Reader,
+    step: Step,
+    /// The plans, when the paywall already knows the read is a preview.
+    offer: Option<Vec<plans::Plan>>,
+    /// Read from the article cache rather than the database.
+    from_memory: bool,
+    /// The cache generation before the database was asked.
+    loaded_at: u64,
+}
+
+impl Read {
+    fn new(
+        state: &AppState,
+        req: &HttpRequest,
+        user: Option<&AuthUser>,
+        now: NaiveDateTime,
+    ) -> Result<Self, ApiError> {
+        let meter = MeterIdentity::of(state, req, user)?;
+        let address = ClientAddr::of(req).key();
+        let shared = state.meter_keys.shared_id(&address);
+        let viewer = match meter.reader {
+            Reader::Anonymous => format!("addr:{address}"),
+            _ => meter.key.clone(),
+        };
+        let limit = i64::from(match meter.reader {
+            Reader::Anonymous => state.config.free_articles_anonymous,
+            _ => state.config.free_articles,
+        });
+        let whose = Whose {
+            reader: meter.reader,
+            key: meter.key.clone(),
+            fresh: meter.fresh,
+            address,
+            shared: shared.clone(),
+            starts_allowed: i64::from(state.config.anonymous_meters_per_address),
+            // A HEAD reads nothing: it spends no meter and counts no view.
+            head: req.extensions().get::<WasHead>().is_some(),
+        };
+        Ok(Self {
+            meter,
+            whose,
+            shared,
+            viewer,
+            grace: state.config.past_due_grace(),
+            limit,
+            ttl: state.config.response_cache_ttl,
+            now,
+        })
+    }
+
+    /// Finds the public article, from memory or the database, and lets the
+    /// paywall decide; `Err` with the new slug of a renamed article, or
+    /// `None` when there is none.
+    async fn find(
+        &self,
+        state: &AppState,
+        slug: &str,
+    ) -> Result<Result<Found, Option<String>>, ApiError> {
+        let cached = state.cache.article(slug, self.ttl);
+        let loaded_at = state.cache.generation();
+        let from_memory = cached.is_some();
+        let (reader, head) = (self.whose.reader, self.whose.head);
+        // An anonymous read of a metered or premium article in memory needs
+        // nothing from the database but the meter: straight to the ledger,
+        // which decides and counts in one visit.
+        if let Some(article) = cached.as_ref().filter(|article| {
+            reader == Reader::Anonymous
+                && !head
+                && article.0.summary.access_level != AccessLevel::Free
+        }) {
+            let summary = &article.0.summary;
+            let count = metering::Count::new(
+                self.whose.clone(),
+                summary.access_level,
+                summary.id,
+                self.limit,
+                self.now,
+            );
+            return Ok(Ok(Found {
+                article: Arc::clone(article),
+                reader,
+                step: Step::Count(count),
+                offer: None,
+                from_memory,
+                loaded_at,
+            }));
+        }
+        let (wanted, whose) = (slug.to_owned(), self.whose.clone());
+        let (user_id, grace, limit, now) = (self.meter.user_id, self.grace, self.limit, self.now);
+        let found = state
+            .db
+            .run(move |conn| {
+                let article = match cached {
+                    Some(article) => Some(article),
+                    None => article_db::find_public(conn, &wanted, now)?.map(Arc::new),
+                };
+                match article {
+                    Some(article) => {
+                        decide(conn, article, whose, user_id, grace, limit, now).map(Ok)
+                    }
+                    None => Ok(Err(article_db::find_redirect(conn, &wanted, now)?)),
+                }
+            })
+            .await?;
+        Ok(found.map(|found| Found {
+            from_memory,
+            loaded_at,
+            ..found
+        }))
+    }
+
+    /// Finishes the read (counting it on the meter when the ledger must),
+    /// keeps the article in memory, counts the view and answers.
+    async fn answer(
+        self,
+        state: &AppState,
+        req: &HttpRequest,
+        slug: String,
+        found: Found,
+    ) -> Result<HttpResponse, ApiError> {
+        let reading = match found.step {
+            Step::Decided(reading) => reading,
+            Step::Count(count) => {
+                state
+                    .ledger
+                    .write(count.keys(), move |conn| count.run(conn))
+                    .await?
+            }
+        };
+        // A read that lost the race for the last free article is a preview
+        // after all, and offers the plans.
+        let offer = match found.offer {
+            None if !reading.access.full => {
+                Some(state.db.run(|conn| Ok(plans::list(conn, false)?)).await?)
+            }
+            offer => offer,
+        };
+        let token = if reading.moved {
+            Some(state.meter_keys.token_for(&self.shared))
+        } else {
+            self.meter.token_to_return
+        };
+        if !found.from_memory && !self.ttl.is_zero() {
+            let article = Arc::clone(&found.article);
+            state
+                .cache
+                .put_article(slug, found.loaded_at, article, self.ttl);
+        }
+        let (row, card) = Arc::unwrap_or_clone(found.article);
+        let article_id = row.summary.id;
+        if !self.whose.head {
+            state.views.record(article_id, &self.viewer, self.now);
+        }
+        let access = reading.access;
+        let mut article = Article::new(row, card, access, reading.view);
+        let partner = matches!(found.reader, Reader::Partner { .. });
+        article.paywall = offer.filter(|_| !partner).map(|plans| {
+            let plans = plans.into_iter().map(views::Plan::from).collect();
+            Paywall::new(access.reason, found.reader != Reader::Anonymous, plans)
+        });
+        let mut response = respond(req, &article, access.reason, token)?;
+        response.extensions_mut().insert(ArticleRead(article_id));
+        Ok(response)
+    }
+}
+
+/// Lets the paywall decide a read of `article` in the database: whether a
+/// signed-in reader subscribes, what the meter allows, and (for a preview)
+/// the plans to offer. The caller fills in where the article came from.
+fn decide(
+    conn: &mut DbConnection,
+    article: PublicArticle,
+    mut whose: Whose,
+    user_id: Option<i64>,
+    grace: chrono::Duration,
+    limit: i64,
+    now: NaiveDateTime,
+) -> Result<Found, ApiError> {
+    let level = article.0.summary.access_level;
+    if let Some(id) = user_id.filter(|_| whose.reader == Reader::Registered)
+        && level != AccessLevel::Free
+        && subscriptions::latest_terms(conn, id)?
+            .is_some_and(|terms| terms.gives_access_at(now, grace))
+    {
+        whose.reader = Reader::Subscriber;
+    }
+    let reader = whose.reader;
+    let step = metering::decide(conn, level, article.0.summary.id, whose, limit, now)?;
+    let offer = match &step {
+        Step::Decided(reading) if !reading.access.full => Some(plans::list(conn, false)?),
+        _ => None,
+    };
+    Ok(Found {
+        article,
+        reader,
+        step,
+        offer,
+        from_memory: false,
+        loaded_at: 0,
+    })
+}
+
+/// A free article is the same for every reader: public, so that caches
+/// (ours and a CDN) can keep it, with no meter token. Anything else depends
+/// on the reader, and carries their meter token when they have one to keep.
+fn respond(
+    req: &HttpRequest,
+    article: &Article,
+    reason: AccessReason,
+    token: Option<String>,
+) -> Result<HttpResponse, ApiError> {
+    if reason == AccessReason::Free {
+        return public_json(req, article, ITEM_FRESHNESS);
+    }
+    let mut response = private_json(req, article)?;
+    if let Some(token) = token
+        && let Ok(value) = header::HeaderValue::from_str(&token)
+    {
+        response
+            .headers_mut()
+            .insert(meter_token::METER_TOKEN.clone(), value);
+    }
+    Ok(response)
 }
 
 /// Whose meter a read goes through.

@@ -1,17 +1,20 @@
 //! `/feeds`: the latest published articles as RSS 2.0, Atom 1.0 and JSON Feed 1.1.
 
+use std::collections::HashMap;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::db::articles::{self as article_db, ArticleFilter, Shelf};
+use crate::db::articles::{self as article_db, ArticleCard, ArticleFilter, Shelf};
+use crate::db::{DbConnection, QueryResult};
 use crate::domain::article::AccessLevel;
-use crate::error::ApiError;
 use crate::error::responses::{BadRequest, Unavailable};
+use crate::error::{ApiError, FieldError};
 use crate::feeds::{Feed, FeedEntry};
-use crate::http::{MAX_SLUG_LEN, Query};
+use crate::http::{Query, article_filter};
 use crate::state::AppState;
 use crate::surrogate::{SurrogateKeys, Tagged};
 
@@ -40,40 +43,9 @@ pub struct FeedParams {
 /// free ones, links from `PUBLIC_BASE_URL`.
 async fn build(state: &AppState, req: &HttpRequest, params: FeedParams) -> Result<Feed, ApiError> {
     let mut errors = Vec::new();
-    for (field, value) in [
-        ("topic", &params.topic),
-        ("author", &params.author),
-        ("source", &params.source),
-    ] {
-        if value
-            .as_ref()
-            .is_some_and(|v| v.is_empty() || v.chars().count() > MAX_SLUG_LEN)
-        {
-            errors.push(crate::error::FieldError::new(
-                field,
-                "must be 1 to 120 characters",
-            ));
-        }
-    }
-    if params
-        .language
-        .as_ref()
-        .is_some_and(|l| !(l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase())))
-    {
-        errors.push(crate::error::FieldError::new(
-            "language",
-            "must be a two-letter ISO 639-1 code",
-        ));
-    }
     let limit = params.limit.unwrap_or(20);
     if !(1..=50).contains(&limit) {
-        errors.push(crate::error::FieldError::new(
-            "limit",
-            "must be between 1 and 50",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+        errors.push(FieldError::new("limit", "must be between 1 and 50"));
     }
     let describe = [
         params.topic.as_deref().map(|t| format!("topic {t}")),
@@ -84,58 +56,25 @@ async fn build(state: &AppState, req: &HttpRequest, params: FeedParams) -> Resul
     .into_iter()
     .flatten()
     .collect::<Vec<_>>();
-    let filter = ArticleFilter {
-        topic: params.topic,
-        author: params.author,
-        source: params.source,
-        language: params.language,
-        ..ArticleFilter::default()
-    };
+    let filter = article_filter(
+        params.topic,
+        params.author,
+        params.source,
+        params.language,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
     let now = state.clock.now();
-    let (cards, mut bodies, site_changed) = state
+    let (cards, bodies, site_changed) = state
         .db
-        .run(move |conn| {
-            let page = article_db::list(conn, &filter, Shelf::Published, None, limit, now)?;
-            // An empty feed is as new as the newest public change anywhere
-            // (not 1970): stable between changes, so validators still work.
-            let site_changed = if page.cards.is_empty() {
-                article_db::latest_public_change(conn, now)?
-            } else {
-                None
-            };
-            // Bodies only of what everyone may read whole.
-            let free: Vec<i64> = page
-                .cards
-                .iter()
-                .filter(|c| c.row.access_level == AccessLevel::Free)
-                .map(|c| c.row.id)
-                .collect();
-            let bodies = article_db::bodies_html(conn, &free)?;
-            Ok((page.cards, bodies, site_changed))
-        })
+        .run(move |conn| Ok(load(conn, &filter, limit, now)?))
         .await?;
     // Links come from configuration, never from Host or X-Forwarded-*:
     // this answer is cached and shared with every reader.
     let base = state.config.public_base_url.clone();
-    let entries: Vec<FeedEntry> = cards
-        .into_iter()
-        .map(|card| {
-            let row = card.row;
-            FeedEntry {
-                id: row.id,
-                url: format!("{base}/api/v1/articles/{}", row.slug),
-                content_html: bodies.remove(&row.id),
-                title: row.headline,
-                summary: row.dek,
-                authors: card.authors.into_iter().map(|a| a.name).collect(),
-                topics: card.topics.into_iter().map(|t| (t.slug, t.name)).collect(),
-                published: row.published_at.unwrap_or(row.updated_at),
-                updated: row
-                    .updated_at
-                    .max(row.published_at.unwrap_or(row.updated_at)),
-            }
-        })
-        .collect();
+    let entries = entries(cards, bodies, &base);
     let updated = entries
         .iter()
         .map(|e| e.updated)
@@ -155,6 +94,67 @@ async fn build(state: &AppState, req: &HttpRequest, params: FeedParams) -> Resul
         entries,
         updated,
     })
+}
+
+/// A feed's articles, the bodies of the free ones, and when public content
+/// last changed (asked only for an empty feed).
+type Loaded = (
+    Vec<ArticleCard>,
+    HashMap<i64, String>,
+    Option<NaiveDateTime>,
+);
+
+/// The newest published articles for a feed, the bodies of the free ones,
+/// and (for an empty feed) when public content last changed anywhere: an
+/// empty feed is as new as that (not 1970), stable between changes, so
+/// validators still work.
+fn load(
+    conn: &mut DbConnection,
+    filter: &ArticleFilter,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Loaded> {
+    let page = article_db::list(conn, filter, Shelf::Published, None, limit, now)?;
+    let site_changed = if page.cards.is_empty() {
+        article_db::latest_public_change(conn, now)?
+    } else {
+        None
+    };
+    let free: Vec<i64> = page
+        .cards
+        .iter()
+        .filter(|c| c.row.access_level == AccessLevel::Free)
+        .map(|c| c.row.id)
+        .collect();
+    let bodies = article_db::bodies_html(conn, &free)?;
+    Ok((page.cards, bodies, site_changed))
+}
+
+/// The feed's entries, linked under `base`, with the bodies at hand.
+fn entries(
+    cards: Vec<ArticleCard>,
+    mut bodies: HashMap<i64, String>,
+    base: &str,
+) -> Vec<FeedEntry> {
+    cards
+        .into_iter()
+        .map(|card| {
+            let row = card.row;
+            FeedEntry {
+                id: row.id,
+                url: format!("{base}/api/v1/articles/{}", row.slug),
+                content_html: bodies.remove(&row.id),
+                title: row.headline,
+                summary: row.dek,
+                authors: card.authors.into_iter().map(|a| a.name).collect(),
+                topics: card.topics.into_iter().map(|t| (t.slug, t.name)).collect(),
+                published: row.published_at.unwrap_or(row.updated_at),
+                updated: row
+                    .updated_at
+                    .max(row.published_at.unwrap_or(row.updated_at)),
+            }
+        })
+        .collect()
 }
 
 fn http_date(at: NaiveDateTime) -> String {
