@@ -2,12 +2,13 @@
 
 use crate::http::{Body, body_or_problem};
 use actix_web::{HttpRequest, HttpResponse, get, patch, web};
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Admin;
-use crate::db::{audit, refresh_tokens, users};
+use crate::db::{DbConnection, audit, refresh_tokens, users};
 use crate::domain::account::Role;
 use crate::domain::cursor::Cursor;
 use crate::error::ApiError;
@@ -158,31 +159,43 @@ pub async fn update_user(
         .db
         .run(move |conn| {
             crate::db::transaction(conn, |conn| {
-                users::find(conn, id)?.ok_or(ApiError::NotFound("user"))?;
-                users::lock_sessions(conn, id)?;
-                if let Some(role) = body.role {
-                    users::set_role(conn, id, role, now)?;
-                }
-                if let Some(disabled) = body.disabled {
-                    users::set_disabled(conn, id, disabled, now)?;
-                    if disabled {
-                        refresh_tokens::revoke_user(conn, id, None, now)?;
-                    }
-                }
-                let details = json!({"role": body.role, "disabled": body.disabled});
-                audit::record(
-                    conn,
-                    admin.id,
-                    "user.update",
-                    &format!("user:{id}"),
-                    &details,
-                    now,
-                )?;
-                users::find(conn, id)?.ok_or(ApiError::NotFound("user"))
+                apply_user_change(conn, id, &body, admin.id, now)
             })
         })
         .await?;
     Ok(private(&AdminUser::from(user)))
+}
+
+/// Changes an account's role or disabled flag under its session lock (a
+/// disabled account's logins are revoked) and audits it.
+fn apply_user_change(
+    conn: &mut DbConnection,
+    id: i64,
+    body: &UpdateUserRequest,
+    actor: i64,
+    now: NaiveDateTime,
+) -> Result<users::User, ApiError> {
+    users::find(conn, id)?.ok_or(ApiError::NotFound("user"))?;
+    users::lock_sessions(conn, id)?;
+    if let Some(role) = body.role {
+        users::set_role(conn, id, role, now)?;
+    }
+    if let Some(disabled) = body.disabled {
+        users::set_disabled(conn, id, disabled, now)?;
+        if disabled {
+            refresh_tokens::revoke_user(conn, id, None, now)?;
+        }
+    }
+    let details = json!({"role": body.role, "disabled": body.disabled});
+    audit::record(
+        conn,
+        actor,
+        "user.update",
+        &format!("user:{id}"),
+        &details,
+        now,
+    )?;
+    users::find(conn, id)?.ok_or(ApiError::NotFound("user"))
 }
 
 /// The audit trail

@@ -2,13 +2,14 @@
 
 use crate::http::{Body, body_or_problem};
 use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Admin, api_key};
 use crate::db::api_keys::{self, NewApiKey};
-use crate::db::audit;
+use crate::db::{DbConnection, audit};
 use crate::domain::api_key::Scope;
 use crate::domain::cursor::Cursor;
 use crate::error::responses::{
@@ -84,6 +85,34 @@ pub async fn create_api_key(
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
     };
+    let (name, scopes, per_minute) = checked(body)?;
+    let secret = api_key::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (hash, prefix) = (api_key::hash(&secret), api_key::display_prefix(&secret));
+    let now = state.clock.now();
+    let row = state
+        .db
+        .run(move |conn| {
+            let new = NewApiKey {
+                name: &name,
+                prefix: &prefix,
+                secret_hash: &hash,
+                scopes: &Scope::join(&scopes),
+                rate_limit_per_minute: per_minute,
+                created_by: Some(admin.id),
+                created_at: now,
+            };
+            crate::db::transaction(conn, |conn| insert_key(conn, &new, admin.id, now))
+        })
+        .await?;
+    Ok(no_store(HttpResponse::Created()).json(CreatedApiKey {
+        key: ApiKey::from(row),
+        secret,
+    }))
+}
+
+/// The request's name, scopes (sorted, without repeats) and allowance,
+/// each fault named.
+fn checked(body: CreateApiKeyRequest) -> Result<(String, Vec<Scope>, i32), ApiError> {
     let name = body.name.trim().to_owned();
     let mut errors = Vec::new();
     if name.is_empty() || name.chars().count() > 100 {
@@ -108,41 +137,26 @@ pub async fn create_api_key(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let secret = api_key::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (hash, prefix) = (api_key::hash(&secret), api_key::display_prefix(&secret));
-    let now = state.clock.now();
-    let row = state
-        .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                let row = api_keys::insert(
-                    conn,
-                    &NewApiKey {
-                        name: &name,
-                        prefix: &prefix,
-                        secret_hash: &hash,
-                        scopes: &Scope::join(&scopes),
-                        rate_limit_per_minute: per_minute,
-                        created_by: Some(admin.id),
-                        created_at: now,
-                    },
-                )?;
-                audit::record(
-                    conn,
-                    admin.id,
-                    "api_key.create",
-                    &format!("api_key:{}", row.id),
-                    &json!({"name": row.name, "scopes": row.scopes}),
-                    now,
-                )?;
-                Ok(row)
-            })
-        })
-        .await?;
-    Ok(no_store(HttpResponse::Created()).json(CreatedApiKey {
-        key: ApiKey::from(row),
-        secret,
-    }))
+    Ok((name, scopes, per_minute))
+}
+
+/// Stores a new key and audits it.
+fn insert_key(
+    conn: &mut DbConnection,
+    new: &NewApiKey<'_>,
+    actor: i64,
+    now: NaiveDateTime,
+) -> Result<api_keys::ApiKey, ApiError> {
+    let row = api_keys::insert(conn, new)?;
+    audit::record(
+        conn,
+        actor,
+        "api_key.create",
+        &format!("api_key:{}", row.id),
+        &json!({"name": row.name, "scopes": row.scopes}),
+        now,
+    )?;
+    Ok(row)
 }
 
 /// List API keys

@@ -219,49 +219,68 @@ pub async fn register(
     meter_token::presented(&req)?;
     let (email, name) = validate_registration(&body)?;
     let now = state.clock.now();
-    // Cheap checks first: the throttle, and an address already registered
-    // (the 409 says so anyway, so answering it before hashing leaks nothing).
-    let (client, hour, wanted) = (client_address(&req), hour_of(now), email.clone());
+    let (client, wanted) = (client_address(&req), email.clone());
     let per_hour =
         i32::try_from(state.config.registrations_per_address_per_hour).unwrap_or(i32::MAX);
     state
         .db
-        .run(move |conn| {
-            let bucket = format!("register-client:{client}");
-            if per_hour > 0 && api_keys::hit(conn, &bucket, hour)? > per_hour {
-                let wait = (hour + Duration::hours(1) - now).num_seconds().max(1);
-                return Err(ApiError::TooManyRequests(wait.unsigned_abs()));
-            }
-            if users::find_by_email(conn, wanted.as_str())?.is_some() {
-                return Err(email_taken());
-            }
-            Ok(())
-        })
+        .run(move |conn| admit_registration(conn, &client, &wanted, per_hour, now))
         .await?;
     let hash = state.passwords.hash(body.password).await?;
     let user = state
         .db
-        .run(move |conn| {
-            let new = NewUser {
-                email: email.as_str(),
-                display_name: &name,
-                password_hash: &hash,
-                role: Role::Reader.as_str(),
-                disabled: false,
-                created_at: now,
-                updated_at: now,
-            };
-            users::insert(conn, &new).map_err(|e| {
-                if crate::db::is_unique_violation(&e) {
-                    email_taken()
-                } else {
-                    e.into()
-                }
-            })
-        })
+        .run(move |conn| insert_reader(conn, &email, &name, &hash, now))
         .await?;
     let session = new_session(&state, &req, user).await?;
     Ok(no_store(HttpResponse::Created()).json(session))
+}
+
+/// The cheap checks before a registration hashes anything: the client's
+/// hourly allowance, and an address already registered (the 409 says so
+/// anyway, so answering it before hashing leaks nothing).
+fn admit_registration(
+    conn: &mut DbConnection,
+    client: &str,
+    email: &Email,
+    per_hour: i32,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let hour = hour_of(now);
+    let bucket = format!("register-client:{client}");
+    if per_hour > 0 && api_keys::hit(conn, &bucket, hour)? > per_hour {
+        let wait = (hour + Duration::hours(1) - now).num_seconds().max(1);
+        return Err(ApiError::TooManyRequests(wait.unsigned_abs()));
+    }
+    if users::find_by_email(conn, email.as_str())?.is_some() {
+        return Err(email_taken());
+    }
+    Ok(())
+}
+
+/// Stores a new reader's account (409 when the address was taken meanwhile).
+fn insert_reader(
+    conn: &mut DbConnection,
+    email: &Email,
+    name: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> Result<User, ApiError> {
+    let new = NewUser {
+        email: email.as_str(),
+        display_name: name,
+        password_hash: hash,
+        role: Role::Reader.as_str(),
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+    };
+    users::insert(conn, &new).map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            email_taken()
+        } else {
+            e.into()
+        }
+    })
 }
 
 /// Log in
@@ -355,38 +374,7 @@ pub async fn refresh(
     // (and then revokes the token minted here too).
     let outcome = state
         .db
-        .run(move |conn| {
-            let Some(found) = refresh_tokens::find_by_hash(conn, &hash)? else {
-                return Ok(Refreshed::Refused("unknown refresh token"));
-            };
-            crate::db::transaction(conn, |conn| {
-                users::lock_sessions(conn, found.user_id)?;
-                let Some(stored) = refresh_tokens::find_by_hash(conn, &hash)? else {
-                    return Ok(Refreshed::Refused("unknown refresh token"));
-                };
-                if stored.revoked_at.is_some()
-                    || refresh_tokens::family_revoked(conn, &stored.family)?
-                {
-                    return Ok(Refreshed::Refused("revoked refresh token"));
-                }
-                if stored.used_at.is_some() || !refresh_tokens::mark_used(conn, stored.id, now)? {
-                    refresh_tokens::revoke_family(conn, &stored.family, now)?;
-                    return Ok(Refreshed::Refused(
-                        "reused refresh token: its login was revoked",
-                    ));
-                }
-                if stored.expires_at <= now {
-                    return Ok(Refreshed::Refused("expired refresh token"));
-                }
-                match users::find(conn, stored.user_id)? {
-                    Some(user) if !user.disabled => {
-                        let token = store_refresh_token(conn, user.id, &stored.family, now, ttl)?;
-                        Ok(Refreshed::Rotated(user, stored.family, token))
-                    }
-                    _ => Ok(Refreshed::Refused("the account is gone or disabled")),
-                }
-            })
-        })
+        .run(move |conn| rotate(conn, &hash, now, ttl))
         .await?;
     match outcome {
         Refreshed::Rotated(user, family, token) => {
@@ -394,6 +382,44 @@ pub async fn refresh(
         }
         Refreshed::Refused(why) => Err(ApiError::InvalidToken(why.into())),
     }
+}
+
+/// Rotates the refresh token with this hash, or says why not; reuse of a
+/// used token revokes its whole login.
+fn rotate(
+    conn: &mut DbConnection,
+    hash: &str,
+    now: NaiveDateTime,
+    ttl: i64,
+) -> Result<Refreshed, ApiError> {
+    let Some(found) = refresh_tokens::find_by_hash(conn, hash)? else {
+        return Ok(Refreshed::Refused("unknown refresh token"));
+    };
+    crate::db::transaction(conn, |conn| {
+        users::lock_sessions(conn, found.user_id)?;
+        let Some(stored) = refresh_tokens::find_by_hash(conn, hash)? else {
+            return Ok(Refreshed::Refused("unknown refresh token"));
+        };
+        if stored.revoked_at.is_some() || refresh_tokens::family_revoked(conn, &stored.family)? {
+            return Ok(Refreshed::Refused("revoked refresh token"));
+        }
+        if stored.used_at.is_some() || !refresh_tokens::mark_used(conn, stored.id, now)? {
+            refresh_tokens::revoke_family(conn, &stored.family, now)?;
+            return Ok(Refreshed::Refused(
+                "reused refresh token: its login was revoked",
+            ));
+        }
+        if stored.expires_at <= now {
+            return Ok(Refreshed::Refused("expired refresh token"));
+        }
+        match users::find(conn, stored.user_id)? {
+            Some(user) if !user.disabled => {
+                let token = store_refresh_token(conn, user.id, &stored.family, now, ttl)?;
+                Ok(Refreshed::Rotated(user, stored.family, token))
+            }
+            _ => Ok(Refreshed::Refused("the account is gone or disabled")),
+        }
+    })
 }
 
 /// Log out

@@ -221,6 +221,27 @@ where
         .await
 }
 
+/// A topic's fields, each fault named.
+fn check_topic(body: &TopicInput, creating: bool) -> Result<(), ApiError> {
+    check(
+        body.slug.as_deref(),
+        body.name.as_deref(),
+        creating,
+        |errors| {
+            if body
+                .description
+                .as_ref()
+                .is_some_and(|d| d.chars().count() > 1000)
+            {
+                errors.push(FieldError::new(
+                    "description",
+                    "must be at most 1000 characters",
+                ));
+            }
+        },
+    )
+}
+
 fn topic_view(conn: &mut DbConnection, slug: &str, now: NaiveDateTime) -> Result<Topic, ApiError> {
     let topic = catalogue::find_topic(conn, slug)?.ok_or(ApiError::NotFound("topic"))?;
     Topic::with_counts(conn, vec![topic], now)?
@@ -256,18 +277,7 @@ pub async fn create_topic(
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
     };
-    check(body.slug.as_deref(), body.name.as_deref(), true, |errors| {
-        if body
-            .description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > 1000)
-        {
-            errors.push(FieldError::new(
-                "description",
-                "must be at most 1000 characters",
-            ));
-        }
-    })?;
+    check_topic(&body, true)?;
     let topic = as_editor(&state, &user, move |conn, actor, now| {
         let name = body.name.as_deref().unwrap_or_default().trim();
         let slug = new_slug(body.slug.as_deref(), name)?;
@@ -328,42 +338,9 @@ pub async fn update_topic(
         Err(problem) => return Ok(*problem),
     };
     body.slug.as_deref().map(refuse_route_name).transpose()?;
-    check(
-        body.slug.as_deref(),
-        body.name.as_deref(),
-        false,
-        |errors| {
-            if body
-                .description
-                .as_ref()
-                .is_some_and(|d| d.chars().count() > 1000)
-            {
-                errors.push(FieldError::new(
-                    "description",
-                    "must be at most 1000 characters",
-                ));
-            }
-        },
-    )?;
+    check_topic(&body, false)?;
     let topic = as_editor(&state, &user, move |conn, actor, now| {
-        let found = catalogue::find_topic(conn, &current)?.ok_or(ApiError::NotFound("topic"))?;
-        let changes = TopicChanges {
-            slug: body.slug.as_deref(),
-            name: body.name.as_deref().map(str::trim),
-            description: body.description.as_deref().map(str::trim),
-            updated_at: Some(now),
-        };
-        catalogue::update_topic(conn, found.id, &changes).map_err(slug_conflict)?;
-        let slug = body.slug.clone().unwrap_or(current);
-        audit::record(
-            conn,
-            actor,
-            "topic.update",
-            &format!("topic:{slug}"),
-            &json!({}),
-            now,
-        )?;
-        topic_view(conn, &slug, now)
+        update_topic_in(conn, &current, &body, actor, now)
     })
     .await?;
     Ok(changed(
@@ -371,6 +348,34 @@ pub async fn update_topic(
         "topic",
         Some(&purged),
     ))
+}
+
+/// Changes the topic now at `current` and audits it.
+fn update_topic_in(
+    conn: &mut DbConnection,
+    current: &str,
+    body: &TopicInput,
+    actor: i64,
+    now: NaiveDateTime,
+) -> Result<Topic, ApiError> {
+    let found = catalogue::find_topic(conn, current)?.ok_or(ApiError::NotFound("topic"))?;
+    let changes = TopicChanges {
+        slug: body.slug.as_deref(),
+        name: body.name.as_deref().map(str::trim),
+        description: body.description.as_deref().map(str::trim),
+        updated_at: Some(now),
+    };
+    catalogue::update_topic(conn, found.id, &changes).map_err(slug_conflict)?;
+    let slug = body.slug.clone().unwrap_or_else(|| current.to_owned());
+    audit::record(
+        conn,
+        actor,
+        "topic.update",
+        &format!("topic:{slug}"),
+        &json!({}),
+        now,
+    )?;
+    topic_view(conn, &slug, now)
 }
 
 /// Delete a topic

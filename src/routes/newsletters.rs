@@ -2,7 +2,7 @@
 
 use crate::http::Json;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -202,59 +202,93 @@ pub async fn sign_up(
     let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;
     let email = email.as_str().to_owned();
     let slug = slug.into_inner();
-    let client = ClientAddr::of(&req).key();
-    let base = state.config.public_base_url.clone();
-    let now = state.clock.now();
     let (token, hash) = new_token()?;
     let (_, unsubscribe_hash) = new_token()?;
-    let hour = hour_of(now);
+    let signup = Signup {
+        slug,
+        email,
+        client: ClientAddr::of(&req).key(),
+        base: state.config.public_base_url.clone(),
+        token,
+        hash,
+        unsubscribe_hash,
+        now: state.clock.now(),
+    };
     state
         .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                let newsletter =
-                    newsletters::find(conn, &slug)?.ok_or(ApiError::NotFound("newsletter"))?;
-                if api_keys::hit(conn, &format!("signup-client:{client}"), hour)?
-                    > SIGNUPS_PER_CLIENT
-                {
-                    let wait = (hour + Duration::hours(1) - now).num_seconds().max(1);
-                    return Err(ApiError::TooManyRequests(wait.unsigned_abs()));
-                }
-                let existing = newsletters::find_signup(conn, newsletter.id, &email)?;
-                if existing.as_ref().is_some_and(|s| s.status == "confirmed") {
-                    return Ok(());
-                }
-                // Past the per-address allowance the answer stays the same;
-                // only the mail is not sent again.
-                if api_keys::hit(conn, &format!("signup-email:{email}"), hour)? > MAILS_PER_ADDRESS
-                {
-                    return Ok(());
-                }
-                match existing {
-                    None => {
-                        newsletters::insert_pending(
-                            conn,
-                            newsletter.id,
-                            &email,
-                            &hash,
-                            &unsubscribe_hash,
-                            now,
-                        )?;
-                    }
-                    Some(signup) => {
-                        newsletters::renew_pending(conn, signup.id, &hash, now)?;
-                    }
-                }
-                queue_confirmation(conn, &newsletter, &email, &token, &base, now)?;
-                Ok(())
-            })
-        })
+        .run(move |conn| crate::db::transaction(conn, |conn| signup.record(conn)))
         .await?;
     Ok(HttpResponse::Accepted()
         .insert_header(("Cache-Control", "no-store"))
         .json(SignupAccepted {
             message: "Check your inbox: if this address can receive mail, a confirmation link is on its way.",
         }))
+}
+
+/// A sign-up to record: who asks, for which newsletter, with which tokens.
+struct Signup {
+    slug: String,
+    email: String,
+    /// The client address's key, whose sign-ups per hour are bounded.
+    client: String,
+    /// Where the confirmation link points.
+    base: String,
+    /// The confirmation token to mail, and its hash to store.
+    token: String,
+    hash: String,
+    unsubscribe_hash: String,
+    now: NaiveDateTime,
+}
+
+impl Signup {
+    /// Records a pending sign-up and queues its confirmation mail, within
+    /// the hourly allowances of the client and of the address. Past the
+    /// address's, and for an address already confirmed, the answer stays
+    /// the same and no mail is sent.
+    fn record(&self, conn: &mut DbConnection) -> Result<(), ApiError> {
+        let hour = hour_of(self.now);
+        let newsletter =
+            newsletters::find(conn, &self.slug)?.ok_or(ApiError::NotFound("newsletter"))?;
+        if api_keys::hit(conn, &format!("signup-client:{}", self.client), hour)?
+            > SIGNUPS_PER_CLIENT
+        {
+            let wait = (hour + Duration::hours(1) - self.now).num_seconds().max(1);
+            return Err(ApiError::TooManyRequests(wait.unsigned_abs()));
+        }
+        let existing = newsletters::find_signup(conn, newsletter.id, &self.email)?;
+        if existing.as_ref().is_some_and(|s| s.status == "confirmed") {
+            return Ok(());
+        }
+        // Past the per-address allowance the answer stays the same;
+        // only the mail is not sent again.
+        if api_keys::hit(conn, &format!("signup-email:{}", self.email), hour)? > MAILS_PER_ADDRESS {
+            return Ok(());
+        }
+        match existing {
+            None => {
+                newsletters::insert_pending(
+                    conn,
+                    newsletter.id,
+                    &self.email,
+                    &self.hash,
+                    &self.unsubscribe_hash,
+                    self.now,
+                )?;
+            }
+            Some(signup) => {
+                newsletters::renew_pending(conn, signup.id, &self.hash, self.now)?;
+            }
+        }
+        queue_confirmation(
+            conn,
+            &newsletter,
+            &self.email,
+            &self.token,
+            &self.base,
+            self.now,
+        )?;
+        Ok(())
+    }
 }
 
 fn token_hash(token: &str) -> Result<String, ApiError> {

@@ -2,6 +2,7 @@
 
 use crate::http::{Body, body_or_problem};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -135,6 +136,19 @@ pub async fn create_plan(
         Ok(body) => body,
         Err(problem) => return Ok(*problem),
     };
+    check_new_plan(&body)?;
+    let now = state.clock.now();
+    let plan = state
+        .db
+        .run(move |conn| insert_plan(conn, &body, admin.id, now))
+        .await?;
+    let mut response = HttpResponse::Created().json(plan);
+    Purge::attach(&mut response, ["plans".to_owned()]);
+    Ok(response)
+}
+
+/// A new plan's fields, each fault named.
+fn check_new_plan(body: &CreatePlanRequest) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     if !slug::is_valid(&body.code) || body.code.len() > 60 {
         errors.push(FieldError::new(
@@ -153,42 +167,42 @@ pub async fn create_plan(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let now = state.clock.now();
-    let plan = state
-        .db
-        .run(move |conn| {
-            let new = NewPlan {
-                code: &body.code,
-                name: body.name.trim(),
-                price_minor: body.price_minor,
-                currency: &body.currency,
-                billing_interval: body.interval.as_str(),
-                active: body.active.unwrap_or(true),
-                created_at: now,
-                updated_at: now,
-            };
-            plans::insert(conn, &new).map_err(|e| {
-                if crate::db::is_unique_violation(&e) {
-                    ApiError::Conflict("code_taken", "A plan with this code exists.".into())
-                } else {
-                    e.into()
-                }
-            })?;
-            let target = format!("plan:{}", body.code);
-            audit::record(
-                conn,
-                admin.id,
-                "plan.create",
-                &target,
-                &json!({"price_minor": body.price_minor}),
-                now,
-            )?;
-            one_plan(conn, &body.code)
-        })
-        .await?;
-    let mut response = HttpResponse::Created().json(plan);
-    Purge::attach(&mut response, ["plans".to_owned()]);
-    Ok(response)
+    Ok(())
+}
+
+/// Stores a new plan (409 `code_taken` for a code in use) and audits it.
+fn insert_plan(
+    conn: &mut DbConnection,
+    body: &CreatePlanRequest,
+    actor: i64,
+    now: NaiveDateTime,
+) -> Result<Plan, ApiError> {
+    let new = NewPlan {
+        code: &body.code,
+        name: body.name.trim(),
+        price_minor: body.price_minor,
+        currency: &body.currency,
+        billing_interval: body.interval.as_str(),
+        active: body.active.unwrap_or(true),
+        created_at: now,
+        updated_at: now,
+    };
+    plans::insert(conn, &new).map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            ApiError::Conflict("code_taken", "A plan with this code exists.".into())
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        conn,
+        actor,
+        "plan.create",
+        &format!("plan:{}", body.code),
+        &json!({"price_minor": body.price_minor}),
+        now,
+    )?;
+    one_plan(conn, &body.code)
 }
 
 /// Change a plan

@@ -1,7 +1,7 @@
 //! `/webhooks/payments`: the payment processor tells us what happened.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use futures_util::StreamExt as _;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -127,6 +127,64 @@ fn ignored(event: &PaymentEvent, why: impl Into<String>) -> WebhookReceipt {
     }
 }
 
+/// Checks the `webhook-signature` header against the body with the
+/// configured secret (none configured refuses every event).
+fn verify(
+    secret: Option<&[u8]>,
+    req: &HttpRequest,
+    body: &[u8],
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let secret = secret
+        .ok_or_else(|| ApiError::InvalidSignature("no webhook secret is configured".into()))?;
+    let header = match req.headers().get("webhook-signature") {
+        None => None,
+        Some(value) => Some(value.to_str().map_err(|_| {
+            ApiError::InvalidSignature(webhook_signature::SignatureError::Malformed.to_string())
+        })?),
+    };
+    webhook_signature::verify(secret, header, body, now.and_utc().timestamp())
+        .map_err(|e| ApiError::InvalidSignature(e.to_string()))
+}
+
+impl PaymentEvent {
+    /// Bounds on what the processor sends, each fault named.
+    fn check(&self) -> Result<(), ApiError> {
+        if self.id.is_empty() || self.id.len() > MAX_ID_LEN {
+            return Err(ApiError::field("id", "must be 1 to 255 characters"));
+        }
+        if self.event_type.len() > 100 {
+            return Err(ApiError::field("type", "must be at most 100 characters"));
+        }
+        if self.data.subscription.len() > MAX_ID_LEN {
+            return Err(ApiError::field(
+                "data.subscription",
+                "must be at most 255 characters",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Applies an event once: a repeat of a claimed event id is a `duplicate`.
+fn receive(
+    conn: &mut DbConnection,
+    event: &PaymentEvent,
+    grace: chrono::Duration,
+    now: NaiveDateTime,
+) -> Result<WebhookReceipt, ApiError> {
+    if !subs::claim_event(conn, &event.id, &event.event_type, now)? {
+        return Ok(WebhookReceipt {
+            event_id: event.id.clone(),
+            outcome: "duplicate",
+            detail: None,
+        });
+    }
+    let receipt = process(conn, event, grace, now)?;
+    subs::record_outcome(conn, &event.id, receipt.outcome)?;
+    Ok(receipt)
+}
+
 /// Processes a claimed event, under the subscription's lock.
 fn process(
     conn: &mut DbConnection,
@@ -222,51 +280,16 @@ pub async fn payment_webhook(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let body = read_body(payload).await?;
-    let secret = state
-        .config
-        .payment_webhook_secret
-        .as_ref()
-        .ok_or_else(|| ApiError::InvalidSignature("no webhook secret is configured".into()))?;
-    let header = match req.headers().get("webhook-signature") {
-        None => None,
-        Some(value) => Some(value.to_str().map_err(|_| {
-            ApiError::InvalidSignature(webhook_signature::SignatureError::Malformed.to_string())
-        })?),
-    };
     let now = state.clock.now();
-    webhook_signature::verify(secret.expose(), header, &body, now.and_utc().timestamp())
-        .map_err(|e| ApiError::InvalidSignature(e.to_string()))?;
+    let secret = state.config.payment_webhook_secret.as_ref();
+    verify(secret.map(|s| s.expose()), &req, &body, now)?;
     let event: PaymentEvent =
         serde_json::from_slice(&body).map_err(|e| ApiError::MalformedBody(e.to_string()))?;
-    if event.id.is_empty() || event.id.len() > MAX_ID_LEN {
-        return Err(ApiError::field("id", "must be 1 to 255 characters"));
-    }
-    if event.event_type.len() > 100 {
-        return Err(ApiError::field("type", "must be at most 100 characters"));
-    }
-    if event.data.subscription.len() > MAX_ID_LEN {
-        return Err(ApiError::field(
-            "data.subscription",
-            "must be at most 255 characters",
-        ));
-    }
+    event.check()?;
     let grace = state.config.past_due_grace();
     let receipt = state
         .db
-        .run(move |conn| {
-            crate::db::transaction(conn, |conn| {
-                if !subs::claim_event(conn, &event.id, &event.event_type, now)? {
-                    return Ok(WebhookReceipt {
-                        event_id: event.id.clone(),
-                        outcome: "duplicate",
-                        detail: None,
-                    });
-                }
-                let receipt = process(conn, &event, grace, now)?;
-                subs::record_outcome(conn, &event.id, receipt.outcome)?;
-                Ok(receipt)
-            })
-        })
+        .run(move |conn| crate::db::transaction(conn, |conn| receive(conn, &event, grace, now)))
         .await?;
     if receipt.outcome == "ignored" {
         tracing::warn!(event = %receipt.event_id, detail = ?receipt.detail, "payment event ignored");

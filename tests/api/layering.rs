@@ -93,6 +93,46 @@ fn only_the_database_layer_speaks_diesel() {
     );
 }
 
+/// Handlers parse, authorise, call and answer; the work lives in named
+/// functions beside them, in `db` and in `domain`.
+const LONGEST_HANDLER: usize = 50;
+
+#[test]
+fn no_handler_is_longer_than_fifty_lines() {
+    let mut long = Vec::new();
+    let mut handlers = 0;
+    for (module, source) in modules() {
+        if module[0] != "routes" {
+            continue;
+        }
+        let lines: Vec<&str> = source.lines().collect();
+        for (at, line) in lines.iter().enumerate() {
+            let routed = ["#[get(", "#[post(", "#[put(", "#[patch(", "#[delete("]
+                .iter()
+                .any(|attribute| line.starts_with(attribute));
+            let Some(start) = routed
+                .then(|| (at..lines.len()).find(|&i| lines[i].starts_with("pub async fn ")))
+                .flatten()
+            else {
+                continue;
+            };
+            let Some(end) = (start..lines.len()).find(|&i| lines[i] == "}") else {
+                panic!("{}: a handler without its end", module.join("::"));
+            };
+            handlers += 1;
+            if end - start + 1 > LONGEST_HANDLER {
+                long.push(format!("{}: {} lines", lines[start], end - start + 1));
+            }
+        }
+    }
+    assert!(handlers >= 50, "found only {handlers} handlers");
+    assert!(
+        long.is_empty(),
+        "handlers over {LONGEST_HANDLER} lines:\n{}",
+        long.join("\n")
+    );
+}
+
 #[test]
 fn the_checker_sees_paths_in_groups_and_through_super() {
     let known: BTreeMap<Module, String> = [
