@@ -284,9 +284,9 @@ impl From<diesel::result::Error> for ApiError {
             _ => false,
         };
         if unavailable {
-            Self::Unavailable(err.to_string())
+            Self::Unavailable(err.into())
         } else {
-            Self::Internal(err.to_string())
+            Self::Internal(err.into())
         }
     }
 }
@@ -308,7 +308,7 @@ fn is_transient_message(message: &str) -> bool {
 
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
-        Self::Unavailable(err.to_string())
+        Self::Unavailable(err.into())
     }
 }
 

@@ -459,7 +459,7 @@ fn validated_json<T: Serialize>(
     cache_control: &str,
     vary: Option<&'static str>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.into()))?;
     let etag = strong_etag(&body);
     let not_modified = if_none_match(req, &etag);
     let mut response = if not_modified {

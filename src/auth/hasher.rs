@@ -62,7 +62,7 @@ impl Hasher {
     pub async fn hash(&self, plain: String) -> Result<String, ApiError> {
         self.run(move || password::hash(&plain))
             .await?
-            .map_err(|e| ApiError::Internal(e.to_string()))
+            .map_err(|e| ApiError::Internal(e.into()))
     }
 
     /// Verifies a password; without a stored hash it spends the same time
@@ -91,10 +91,10 @@ impl Hasher {
                 let _ = reply.send(work());
                 drop(leave);
             }))
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|_| ApiError::Internal("the password-hashing threads are gone".into()))?;
         answer
             .await
-            .map_err(|e| ApiError::Internal(format!("password hashing stopped: {e}")))
+            .map_err(|e| ApiError::Internal(format!("password hashing stopped: {e}").into()))
     }
 }
 

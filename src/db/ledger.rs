@@ -210,7 +210,7 @@ impl Writer {
                 Err(error) => {
                     tracing::error!(%error, "the meter ledger cannot open its connection");
                     std::thread::sleep(RECONNECT_PAUSE);
-                    Err(ApiError::Unavailable(error.to_string()))
+                    Err(ApiError::Unavailable(error.to_string().into()))
                 }
             },
         }
@@ -222,7 +222,7 @@ impl Writer {
             Ok(conn) => conn,
             Err(error) => {
                 for job in batch {
-                    job.settle(Some(ApiError::Unavailable(error.to_string())));
+                    job.settle(Some(ApiError::Unavailable(error.to_string().into())));
                 }
                 self.counts.jobs.fetch_add(jobs, Ordering::Relaxed);
                 return;
@@ -316,7 +316,9 @@ pub fn lock_late(conn: &mut DbConnection, key: &str) -> Result<(), ApiError> {
             return Ok(());
         }
         if started.elapsed() > LATE_LOCK_WAIT {
-            return Err(ApiError::Unavailable(format!("the lock of {key} is busy")));
+            return Err(ApiError::Unavailable(
+                format!("the lock of {key} is busy").into(),
+            ));
         }
         std::thread::sleep(Duration::from_millis(1));
     }

@@ -84,10 +84,10 @@ pub enum ApiError {
     Forbidden,
     /// The request conflicts with the current state; the code says how.
     #[error("conflict: {1}")]
-    Conflict(&'static str, String),
+    Conflict(ConflictCode, String),
     /// The request is well-formed but cannot be processed as sent; the code says why.
     #[error("unprocessable: {1}")]
-    Unprocessable(&'static str, String),
+    Unprocessable(ConflictCode, String),
     /// An `X-API-Key` that is unknown, malformed or revoked.
     #[error("invalid API key")]
     InvalidApiKey,
@@ -108,10 +108,10 @@ pub enum ApiError {
     SearchTimeout,
     /// A dependency (the database) is unreachable or overloaded; retry later.
     #[error("service unavailable: {0}")]
-    Unavailable(String),
-    /// A bug or an unexpected failure; the message is for the log only.
+    Unavailable(#[source] Cause),
+    /// A bug or an unexpected failure; the cause (with its sources) is for the log only.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Cause),
 }
 
 /// The body of every error response (RFC 9457).
@@ -138,8 +138,8 @@ pub struct Problem {
     /// What happened, for people.
     #[schema(example = "No article has this slug.", max_length = 1024)]
     pub detail: String,
-    /// A stable machine-readable code.
-    #[schema(example = "not_found", max_length = 64)]
+    /// A stable machine-readable code: one of those listed.
+    #[schema(schema_with = code_schema)]
     pub code: &'static str,
     /// The fields at fault, for `validation_failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,7 +147,56 @@ pub struct Problem {
     pub errors: Option<Vec<FieldError>>,
 }
 
+/// The schema of `Problem.code`: every code a problem can carry, so that
+/// clients (and generated SDKs) can switch on them.
+fn code_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("A stable machine-readable code: one of those listed."))
+        .enum_values(Some(ApiError::codes()))
+        .examples(["not_found"])
+        .max_length(Some(64))
+        .build()
+}
+
 impl ApiError {
+    /// Every `code` a problem can carry, in the order of the variants, then
+    /// the conflict codes.
+    pub fn codes() -> Vec<&'static str> {
+        let one_of_each = [
+            Self::NotFound("article"),
+            Self::RouteNotFound,
+            Self::MethodNotAllowed(Vec::new()),
+            Self::Validation(Vec::new()),
+            Self::InvalidCursor,
+            Self::MalformedBody(String::new()),
+            Self::BodyTimeout,
+            Self::PayloadTooLarge(0),
+            Self::HeadersTooLarge(0),
+            Self::UnsupportedMediaType,
+            Self::Unauthenticated,
+            Self::InvalidToken(String::new()),
+            Self::InvalidCredentials,
+            Self::AccountDisabled,
+            Self::Forbidden,
+            Self::InvalidApiKey,
+            Self::InvalidSignature(String::new()),
+            Self::PreconditionFailed,
+            Self::TooManyRequests(0),
+            Self::Overloaded,
+            Self::SearchTimeout,
+            Self::Unavailable("".into()),
+            Self::Internal("".into()),
+        ];
+        let conflicts = ConflictCode::ALL.map(ConflictCode::as_str);
+        one_of_each
+            .iter()
+            .map(Self::code)
+            .chain(conflicts)
+            .collect()
+    }
+
     /// A single invalid field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, message)])
@@ -171,7 +220,7 @@ impl ApiError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::AccountDisabled => "account_disabled",
             Self::Forbidden => "forbidden",
-            Self::Conflict(code, _) | Self::Unprocessable(code, _) => code,
+            Self::Conflict(code, _) | Self::Unprocessable(code, _) => code.as_str(),
             Self::InvalidSignature(_) => "invalid_signature",
             Self::InvalidApiKey => "invalid_api_key",
             Self::TooManyRequests(_) => "too_many_requests",
@@ -254,6 +303,76 @@ impl ApiError {
     }
 }
 
+/// Why a request clashes with what exists: the `code` of a 409 (and of
+/// the one 422), for clients to switch on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConflictCode {
+    /// Another article, topic, author or source has this slug.
+    SlugTaken,
+    /// Another plan has this code.
+    CodeTaken,
+    /// An account with this email exists.
+    EmailTaken,
+    /// Articles still use the entry to delete.
+    InUse,
+    /// An admin tried to demote or disable themselves.
+    SelfLockout,
+    /// The reader already has a live subscription.
+    SubscriptionExists,
+    /// The subscription is in no state to cancel.
+    SubscriptionNotCancelable,
+    /// The subscription is in no state to resume.
+    SubscriptionNotResumable,
+    /// An `Idempotency-Key` came back with another request (422).
+    IdempotencyKeyReused,
+}
+
+impl ConflictCode {
+    /// Every code.
+    pub const ALL: [Self; 9] = [
+        Self::SlugTaken,
+        Self::CodeTaken,
+        Self::EmailTaken,
+        Self::InUse,
+        Self::SelfLockout,
+        Self::SubscriptionExists,
+        Self::SubscriptionNotCancelable,
+        Self::SubscriptionNotResumable,
+        Self::IdempotencyKeyReused,
+    ];
+
+    /// The code as problems carry it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SlugTaken => "slug_taken",
+            Self::CodeTaken => "code_taken",
+            Self::EmailTaken => "email_taken",
+            Self::InUse => "in_use",
+            Self::SelfLockout => "self_lockout",
+            Self::SubscriptionExists => "subscription_exists",
+            Self::SubscriptionNotCancelable => "subscription_not_cancelable",
+            Self::SubscriptionNotResumable => "subscription_not_resumable",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+        }
+    }
+}
+
+/// What a 5xx was caused by: any error, kept whole so that the log shows
+/// its chain of sources (strings convert too, for causes with no error).
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An error and each of its sources, outermost first, joined by `: `.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn method_list(methods: &[Method]) -> String {
     methods
         .iter()
@@ -293,8 +412,12 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            Self::Internal(cause) => tracing::error!(%cause, "request failed"),
-            Self::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+            Self::Internal(cause) => {
+                tracing::error!(cause = %chain(cause.as_ref()), "request failed");
+            }
+            Self::Unavailable(cause) => {
+                tracing::warn!(cause = %chain(cause.as_ref()), "dependency unavailable");
+            }
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -325,6 +448,12 @@ impl ResponseError for ApiError {
             _ => {}
         }
         response.json(self.problem())
+    }
+}
+
+impl From<getrandom::Error> for ApiError {
+    fn from(err: getrandom::Error) -> Self {
+        Self::Internal(format!("the system's randomness failed: {err}").into())
     }
 }
 
@@ -392,5 +521,31 @@ mod tests {
         let body = to_bytes(response.into_body()).await.unwrap();
         let text = String::from_utf8(body.to_vec()).unwrap();
         assert!(!text.contains("secret_table"), "{text}");
+    }
+
+    #[test]
+    fn a_logged_cause_keeps_its_sources() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("the ledger write failed")]
+        struct Outer(#[source] std::io::Error);
+        let error = ApiError::Internal(Box::new(Outer(std::io::Error::other("disk full"))));
+        let ApiError::Internal(cause) = &error else {
+            panic!("built as Internal");
+        };
+        assert_eq!(chain(cause.as_ref()), "the ledger write failed: disk full");
+        assert!(std::error::Error::source(&error).is_some());
+        assert_eq!(
+            error.problem().detail,
+            ApiError::Internal("x".into()).detail()
+        );
+    }
+
+    #[test]
+    fn every_code_is_listed_once() {
+        let codes = ApiError::codes();
+        let unique: std::collections::BTreeSet<_> = codes.iter().collect();
+        assert_eq!(unique.len(), codes.len(), "{codes:?}");
+        assert!(codes.contains(&"slug_taken") && codes.contains(&"internal_error"));
+        assert!(codes.iter().all(|c| c.len() <= 64 && !c.is_empty()));
     }
 }

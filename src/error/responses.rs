@@ -7,7 +7,7 @@ use utoipa::ToResponse;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 
-use super::ApiError;
+use super::{ApiError, ConflictCode};
 use crate::config::{MAX_HEADER_BYTES, MAX_JSON_BODY};
 
 /// The media type of every problem.
@@ -56,7 +56,7 @@ fn problem(description: &str, headers: &[(&str, &str)], example: ApiError) -> Re
 problem_responses! {
     /// The request conflicts with what exists (for example, the email is taken).
     Conflict => ApiError::Conflict(
-        "email_taken",
+        ConflictCode::EmailTaken,
         "An account with this email already exists; log in instead.".into(),
     );
 
@@ -89,7 +89,7 @@ problem_responses! {
     /// The database cannot be reached right now; retry after `Retry-After` seconds.
     Unavailable [
         ("Retry-After", "Seconds to wait before retrying."),
-    ] => ApiError::Unavailable(String::new());
+    ] => ApiError::Unavailable("the database is not answering".into());
 
     /// The body is larger than the 256 KiB limit.
     PayloadTooLarge => ApiError::PayloadTooLarge(MAX_JSON_BODY);
@@ -104,7 +104,7 @@ problem_responses! {
     /// `Idempotency-Key` already used with a different body
     /// (`idempotency_key_reused`).
     Unprocessable => ApiError::Unprocessable(
-        "idempotency_key_reused",
+        ConflictCode::IdempotencyKeyReused,
         "This Idempotency-Key was used with a different request; use a new key for a new request."
             .into(),
     );
@@ -121,5 +121,5 @@ problem_responses! {
 
     /// Something failed on our side; it is logged with the request id, and the
     /// body never says what.
-    InternalError => ApiError::Internal(String::new());
+    InternalError => ApiError::Internal("a bug".into());
 }

@@ -11,11 +11,11 @@ use crate::auth::Admin;
 use crate::db::{DbConnection, audit, refresh_tokens, users};
 use crate::domain::account::Role;
 use crate::domain::cursor::Cursor;
-use crate::error::ApiError;
 use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
     UnsupportedMediaType,
 };
+use crate::error::{ApiError, ConflictCode};
 use crate::http::{Query, id_cursor, page_limit};
 use crate::state::AppState;
 use crate::views::{AdminUser, AuditEvent, AuditList, ListMeta, UserList};
@@ -150,7 +150,7 @@ pub async fn update_user(
     let demotes_self = body.role.is_some_and(|r| r != Role::Admin) || body.disabled == Some(true);
     if id == admin.id && demotes_self {
         return Err(ApiError::Conflict(
-            "self_lockout",
+            ConflictCode::SelfLockout,
             "Admins cannot demote or disable themselves; ask another admin.".into(),
         ));
     }

@@ -86,7 +86,7 @@ pub async fn create_api_key(
         Err(problem) => return Ok(*problem),
     };
     let (name, scopes, per_minute) = checked(body)?;
-    let secret = api_key::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let secret = api_key::generate()?;
     let (hash, prefix) = (api_key::hash(&secret), api_key::display_prefix(&secret));
     let now = state.clock.now();
     let row = state

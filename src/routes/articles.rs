@@ -913,10 +913,7 @@ impl MeterIdentity {
         let fresh = presented.is_none();
         let (token, id) = match presented {
             Some(found) => found,
-            None => state
-                .meter_keys
-                .mint()
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            None => state.meter_keys.mint()?,
         };
         Ok(Self {
             reader: Reader::Anonymous,

@@ -19,7 +19,7 @@ use crate::error::responses::{
     BadRequest, Conflict, InvalidCredentials, InvalidToken, PayloadTooLarge, TooManyRequests,
     Unavailable, UnsupportedMediaType,
 };
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::state::AppState;
 use crate::views::{self, Session};
 
@@ -95,7 +95,7 @@ fn store_refresh_token(
     now: NaiveDateTime,
     ttl_secs: i64,
 ) -> Result<String, ApiError> {
-    let (token, hash) = tokens::generate().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (token, hash) = tokens::generate()?;
     refresh_tokens::insert(
         conn,
         &NewRefreshToken {
@@ -119,7 +119,7 @@ fn session(
     let access_token = state
         .jwt
         .issue(user.id, user.role, family, state.clock.now().and_utc())
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Session {
         user: views::User::from(user),
         access_token,
@@ -183,7 +183,7 @@ fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResp
 
 fn email_taken() -> ApiError {
     ApiError::Conflict(
-        "email_taken",
+        ConflictCode::EmailTaken,
         "An account with this email already exists; log in instead.".into(),
     )
 }

@@ -19,7 +19,7 @@ use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
     UnsupportedMediaType,
 };
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::http::{is_http_url, present};
 use crate::state::AppState;
 use crate::views::{Author, Source, Topic};
@@ -142,7 +142,10 @@ fn new_slug(given: Option<&str>, name: &str) -> Result<String, ApiError> {
 /// A duplicate slug is a 409; anything else keeps its meaning.
 fn slug_conflict(err: QueryError) -> ApiError {
     if crate::db::is_unique_violation(&err) {
-        ApiError::Conflict("slug_taken", "Another entry already has this slug.".into())
+        ApiError::Conflict(
+            ConflictCode::SlugTaken,
+            "Another entry already has this slug.".into(),
+        )
     } else {
         err.into()
     }
@@ -170,7 +173,7 @@ async fn remove(
         let used = (remover.usage)(conn, id)?;
         if used > 0 {
             return Err(ApiError::Conflict(
-                "in_use",
+                ConflictCode::InUse,
                 format!("{used} article(s) still use this {what}; reassign or delete them first."),
             ));
         }

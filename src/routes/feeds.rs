@@ -284,7 +284,6 @@ pub async fn json_feed(
     Query(params): Query<FeedParams>,
 ) -> Result<HttpResponse, ApiError> {
     let feed = build(&state, &req, params).await?;
-    let body =
-        serde_json::to_vec(&feed.to_json()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = serde_json::to_vec(&feed.to_json()).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(respond(&req, &feed, body, "application/feed+json"))
 }

@@ -70,7 +70,7 @@ pub async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, Api
             (pool.connections, pool.idle_connections),
             state.ledger.counts(),
         )
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .insert_header(("Cache-Control", "no-store"))

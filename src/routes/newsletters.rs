@@ -115,7 +115,7 @@ pub struct SignupAccepted {
 
 /// A random token for a mail and the hash to store for it.
 fn new_token() -> Result<(String, String), ApiError> {
-    tokens::generate().map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(tokens::generate()?)
 }
 
 /// List newsletters

@@ -20,7 +20,7 @@ use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, PreconditionFailed,
     Unavailable, UnsupportedMediaType,
 };
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::http::MAX_SLUG_LEN;
 use crate::http::{is_http_url, present};
 use crate::state::AppState;
@@ -421,7 +421,7 @@ fn free_slug(conn: &mut DbConnection, wanted: &str) -> Result<String, ApiError> 
         }
     }
     Err(ApiError::Conflict(
-        "slug_taken",
+        ConflictCode::SlugTaken,
         "No free slug is left for this headline.".into(),
     ))
 }
@@ -505,7 +505,7 @@ fn create(
     let slug = match &req.slug {
         Some(wanted) if article_db::slug_taken(conn, wanted)? => {
             return Err(ApiError::Conflict(
-                "slug_taken",
+                ConflictCode::SlugTaken,
                 format!("Another article already has the slug `{wanted}`."),
             ));
         }
@@ -640,7 +640,7 @@ fn apply_update(
         Some(wanted) if wanted != slug => {
             if article_db::slug_taken(conn, wanted)? {
                 return Err(ApiError::Conflict(
-                    "slug_taken",
+                    ConflictCode::SlugTaken,
                     format!("Another article already has the slug `{wanted}`."),
                 ));
             }

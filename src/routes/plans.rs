@@ -17,7 +17,7 @@ use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
     UnsupportedMediaType,
 };
-use crate::error::{ApiError, FieldError};
+use crate::error::{ApiError, ConflictCode, FieldError};
 use crate::http::{LIST_FRESHNESS, public_json};
 use crate::state::AppState;
 use crate::views::{ListMeta, Plan, PlanList};
@@ -189,7 +189,10 @@ fn insert_plan(
     };
     plans::insert(conn, &new).map_err(|e| {
         if crate::db::is_unique_violation(&e) {
-            ApiError::Conflict("code_taken", "A plan with this code exists.".into())
+            ApiError::Conflict(
+                ConflictCode::CodeTaken,
+                "A plan with this code exists.".into(),
+            )
         } else {
             e.into()
         }

@@ -13,11 +13,11 @@ use crate::db::DbConnection;
 use crate::db::plans;
 use crate::db::subscriptions::{self as subs, NewSubscription, StoredAnswer};
 use crate::domain::subscription::{Event, Refusal, Terms, period_end};
-use crate::error::ApiError;
 use crate::error::responses::{
     BadRequest, Conflict, InvalidToken, NotFound, PayloadTooLarge, Unavailable, Unprocessable,
     UnsupportedMediaType,
 };
+use crate::error::{ApiError, ConflictCode};
 use crate::state::AppState;
 use crate::views::{PaymentNote, Subscription};
 
@@ -85,7 +85,7 @@ fn subscribe_once(
     if let Some(kept) = subs::stored_answer(conn, user_id, key)? {
         if kept.request_hash != hash {
             return Err(ApiError::Unprocessable(
-                "idempotency_key_reused",
+                ConflictCode::IdempotencyKeyReused,
                 "This Idempotency-Key was used with a different request; use a new key for a new request."
                     .into(),
             ));
@@ -101,7 +101,7 @@ fn subscribe_once(
         let status = current.terms().status_at(now, grace);
         if status.is_live() {
             return Err(ApiError::Conflict(
-                "subscription_exists",
+                ConflictCode::SubscriptionExists,
                 format!(
                     "You already have a subscription ({status}); resume or cancel it instead of starting another."
                 ),
@@ -118,7 +118,7 @@ fn subscribe_once(
             };
             let terms = Terms::incomplete(now)
                 .apply(paid, grace)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                .map_err(|e| ApiError::Internal(e.into()))?;
             let note = "Test mode: activated at once; nothing was charged.";
             (terms, note)
         }
@@ -137,7 +137,7 @@ fn subscribe_once(
         charged: false,
         message: note.into(),
     });
-    let body = serde_json::to_string(&view).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = serde_json::to_string(&view).map_err(|e| ApiError::Internal(e.into()))?;
     let answer = StoredAnswer {
         request_hash: hash,
         response_status: 201,
@@ -211,8 +211,8 @@ pub async fn subscribe(
         Answer::Fresh(body) => (201, body, false),
         Answer::Replayed(status, body) => (status, body, true),
     };
-    let status = actix_web::http::StatusCode::from_u16(status)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let status =
+        actix_web::http::StatusCode::from_u16(status).map_err(|e| ApiError::Internal(e.into()))?;
     let mut response = no_store(HttpResponse::build(status));
     response
         .content_type("application/json")
@@ -311,7 +311,7 @@ pub async fn cancel_subscription(
     let now = state.clock.now();
     command(&state, me.id, Event::Cancel { at: now }, |refusal| {
         ApiError::Conflict(
-            "subscription_not_cancelable",
+            ConflictCode::SubscriptionNotCancelable,
             format!(
                 "The subscription is {}; only an active, past-due or incomplete subscription can be canceled.",
                 standing(refusal)
@@ -344,7 +344,7 @@ pub async fn resume_subscription(
     let now = state.clock.now();
     command(&state, me.id, Event::Resume { at: now }, |refusal| {
         ApiError::Conflict(
-            "subscription_not_resumable",
+            ConflictCode::SubscriptionNotResumable,
             format!(
                 "The subscription is {}; only a canceled subscription whose period has not ended can be resumed.",
                 standing(refusal)

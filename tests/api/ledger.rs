@@ -8,7 +8,7 @@ use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use newsdesk::db::DbConnection;
 use newsdesk::db::ledger::Ledger;
-use newsdesk::error::ApiError;
+use newsdesk::error::{ApiError, ConflictCode};
 
 use crate::harness::TestApp;
 
@@ -150,7 +150,7 @@ async fn a_failing_write_fails_alone() {
                 .write(vec![KEY.to_owned()], |conn| {
                     newsdesk::db::meter::count_start(conn, "ledger", "2026-12")?;
                     // Wrote, then failed: its count must not stay.
-                    Err::<(), _>(ApiError::Conflict("refused", "no".into()))
+                    Err::<(), _>(ApiError::Conflict(ConflictCode::InUse, "no".into()))
                 })
                 .await
         }
@@ -165,7 +165,7 @@ async fn a_failing_write_fails_alone() {
     }
     assert!(matches!(
         bad.await.expect("ran"),
-        Err(ApiError::Conflict("refused", _))
+        Err(ApiError::Conflict(ConflictCode::InUse, _))
     ));
     assert_eq!(counted(&app), 6, "every good write, and not the bad one's");
     assert_eq!(
