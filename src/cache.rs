@@ -74,7 +74,7 @@ const BROTLI_QUALITY: u32 = 5;
 const MAX_KEY: usize = 4096;
 
 /// A published article as readers' requests load it.
-pub type PublicArticle = Arc<(ArticleRow, ArticleCard)>;
+pub(crate) type PublicArticle = Arc<(ArticleRow, ArticleCard)>;
 
 /// What the cache holds for a key.
 enum Lookup {
@@ -224,11 +224,11 @@ impl Inner {
 /// response's extensions, and on success the cache forgets every entry
 /// carrying one of the keys.
 #[derive(Clone, Debug, Default)]
-pub struct Purge(pub Vec<String>);
+pub(crate) struct Purge(pub Vec<String>);
 
 impl Purge {
     /// Marks `response` as having changed what these keys tag.
-    pub fn attach(response: &mut HttpResponse, keys: impl IntoIterator<Item = String>) {
+    pub(crate) fn attach(response: &mut HttpResponse, keys: impl IntoIterator<Item = String>) {
         response
             .extensions_mut()
             .insert(Self(keys.into_iter().collect()));
@@ -255,11 +255,6 @@ pub struct ResponseCache {
 impl ResponseCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Forgets everything.
-    pub fn invalidate(&self) {
-        self.purge(&[]);
     }
 
     /// Forgets every response and article tagged with one of `keys`;
@@ -298,7 +293,7 @@ impl ResponseCache {
     /// Keeps a published article loaded while the cache was at `generation`.
     /// When full, the copies older than `ttl` go first, and only if none
     /// is that old, all of them.
-    pub fn put_article(
+    pub(crate) fn put_article(
         &self,
         slug: String,
         generation: u64,
@@ -445,7 +440,7 @@ impl ResponseCache {
 
     /// Changes with every purge: what was loaded before a purge of its keys
     /// must not be stored after it.
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.lock().generation
     }
 }
@@ -465,11 +460,11 @@ fn cacheable(req: &ServiceRequest) -> bool {
 /// Tells `middleware::encoding_aware_caching` that a response's `ETag` form is
 /// already the one its coding calls for (the cache decided it).
 #[derive(Clone, Copy, Debug)]
-pub struct EtagDecided;
+pub(crate) struct EtagDecided;
 
 /// Whether the request was a HEAD (answered as a GET; see `middleware::head_as_get`).
 #[derive(Clone, Copy, Debug)]
-pub struct WasHead;
+pub(crate) struct WasHead;
 
 /// Answers from a kept copy, in the coding the client prefers, or 304 when
 /// its copy is current (by `If-None-Match`, else `If-Modified-Since`). A
@@ -722,7 +717,7 @@ mod tests {
         let ttl = Duration::from_secs(60);
         let before = cache.generation();
         stored(&cache, "/a", "old");
-        cache.invalidate();
+        cache.purge(&[]);
         assert!(cache.get("/a", ttl).is_none());
         // A response computed before the write arrives after it: not kept.
         cache.put(

@@ -200,7 +200,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 
 /// The client of one request, worked out once by the first middleware.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientAddr(pub IpAddr);
+pub(crate) struct ClientAddr(pub IpAddr);
 
 impl ClientAddr {
     /// The key per-client counters use: the address, or its /64 for IPv6.
@@ -215,7 +215,7 @@ impl ClientAddr {
     }
 
     /// Works out the client of `req` and remembers it on the request.
-    pub fn identify(req: &ServiceRequest, proxies: &TrustedProxies) -> Self {
+    pub(crate) fn identify(req: &ServiceRequest, proxies: &TrustedProxies) -> Self {
         let peer = req
             .peer_addr()
             .map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |a| a.ip());

@@ -22,7 +22,7 @@ impl Clock {
 }
 
 /// `at` truncated to microseconds, the precision both databases store.
-pub fn to_micros(at: NaiveDateTime) -> NaiveDateTime {
+pub(crate) fn to_micros(at: NaiveDateTime) -> NaiveDateTime {
     at.with_nanosecond(at.nanosecond() / 1_000 * 1_000)
         .unwrap_or(at)
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::client::{Cidr, ForwardedHeader, TrustedProxies};
 
 /// Largest JSON body accepted, in bytes.
-pub const MAX_JSON_BODY: usize = 256 * 1024;
+pub(crate) const MAX_JSON_BODY: usize = 256 * 1024;
 
 /// The most header bytes (names and values) a request may carry: room for
 /// long tokens and cookies, not for a client trying to exhaust memory.
@@ -56,7 +56,7 @@ impl DatabaseUrl {
     }
 
     /// The backend's name as used in logs and metrics.
-    pub fn backend_name(&self) -> &'static str {
+    pub(crate) fn backend_name(&self) -> &'static str {
         match self {
             Self::Sqlite(_) => "sqlite",
             Self::Postgres(_) => "postgres",
@@ -109,7 +109,7 @@ impl SmtpUrl {
     }
 
     /// The whole URL, password included, for the mail transport only.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -159,7 +159,7 @@ impl PaymentProvider {
 
 /// The example `JWT_SECRET` from `.env.example`, refused in every mode: a
 /// deployment copied from the example file must not let anyone sign tokens.
-pub const EXAMPLE_JWT_SECRET: &str = "change-me-to-at-least-32-random-bytes-of-secret";
+pub(crate) const EXAMPLE_JWT_SECRET: &str = "change-me-to-at-least-32-random-bytes-of-secret";
 
 /// Bytes of a secret, never shown in logs or `Debug` output.
 #[derive(Clone)]
@@ -172,7 +172,7 @@ impl Secret {
     }
 
     /// The secret's bytes.
-    pub fn expose(&self) -> &[u8] {
+    pub(crate) fn expose(&self) -> &[u8] {
         &self.0
     }
 }
@@ -268,7 +268,7 @@ pub struct ConfigError {
 
 impl Config {
     /// How long a subscriber keeps access after a failed or overdue payment.
-    pub fn past_due_grace(&self) -> chrono::Duration {
+    pub(crate) fn past_due_grace(&self) -> chrono::Duration {
         chrono::Duration::days(i64::from(self.past_due_grace_days))
     }
 

@@ -50,7 +50,7 @@ pub enum DbConnection {
 /// another connection wrote in between (the busy timeout does not apply to
 /// that upgrade), which under concurrent writers turned into 503s. Nested
 /// calls are savepoints, as with `Connection::transaction`.
-pub fn transaction<T, E>(
+pub(crate) fn transaction<T, E>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E>
@@ -188,7 +188,7 @@ pub fn build_pool(url: DatabaseUrl, size: u32, timeout: Duration) -> DbPool {
 }
 
 /// Applies every pending migration for the connection's backend; returns how many ran.
-pub fn run_migrations(
+pub(crate) fn run_migrations(
     conn: &mut DbConnection,
 ) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
     match conn {
@@ -213,7 +213,7 @@ pub fn run_migrations(
 /// database (migrating, or adding demo content), so that nodes started
 /// together do it once. PostgreSQL holds an advisory lock to the end of the
 /// transaction; on SQLite the IMMEDIATE transaction already excludes others.
-pub fn lock_for_setup(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+pub(crate) fn lock_for_setup(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     if let DbConnection::Postgres(conn) = conn {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY)
@@ -257,7 +257,7 @@ impl Db {
 
 /// Whether a write failed on a unique constraint (a slug, an email, a
 /// code already taken), which handlers answer with a 409.
-pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+pub(crate) fn is_unique_violation(err: &diesel::result::Error) -> bool {
     matches!(
         err,
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
@@ -265,7 +265,7 @@ pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
 }
 
 /// Asks the database for nothing, to learn that it answers.
-pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+pub(crate) fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
 }
 

@@ -82,7 +82,7 @@ fn entry_tag(id: i64) -> String {
 
 impl Feed {
     /// RSS 2.0, with `atom:link rel="self"` and `content:encoded` bodies.
-    pub fn to_rss(&self) -> String {
+    pub(crate) fn to_rss(&self) -> String {
         let mut out = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
              <rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\" \
@@ -129,7 +129,7 @@ impl Feed {
     }
 
     /// Atom 1.0.
-    pub fn to_atom(&self) -> String {
+    pub(crate) fn to_atom(&self) -> String {
         let mut out = String::from(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">\n",
         );
@@ -180,7 +180,7 @@ impl Feed {
     }
 
     /// JSON Feed 1.1.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         let items: Vec<serde_json::Value> = self
             .entries
             .iter()

@@ -24,12 +24,12 @@ use crate::surrogate::{SurrogateKeys, Tagged};
 use crate::views::ListMeta;
 
 /// Longest slug accepted in a filter or a path: the one limit of `domain::slug`.
-pub use crate::domain::slug::MAX_SLUG_LEN;
+pub(crate) use crate::domain::slug::MAX_SLUG_LEN;
 
 /// Answers with one page of a catalogue list ordered by slug. `load` runs on
 /// a pooled connection and returns the page's items and, when more follow,
 /// the last slug.
-pub async fn slug_list<V, L, F>(
+pub(crate) async fn slug_list<V, L, F>(
     db: &Db,
     clock: Clock,
     req: &HttpRequest,
@@ -66,7 +66,7 @@ where
 }
 
 /// Answers with one catalogue item found by slug, or a 404 naming `what`.
-pub async fn slug_item<V, F>(
+pub(crate) async fn slug_item<V, F>(
     db: &Db,
     clock: Clock,
     req: &HttpRequest,
@@ -100,8 +100,8 @@ where
 }
 
 /// Whether `url` is an absolute http(s) URL of sane length.
-/// The same rule as [`HTTP_URL_PATTERN`], which documents it.
-pub fn is_http_url(url: &str) -> bool {
+/// The same rule as `HTTP_URL_PATTERN`, which documents it.
+pub(crate) fn is_http_url(url: &str) -> bool {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
@@ -113,13 +113,16 @@ pub fn is_http_url(url: &str) -> bool {
 }
 
 /// The OpenAPI `pattern` of an http(s) URL field (see [`is_http_url`]).
-pub const HTTP_URL_PATTERN: &str = r"^https?://[^\s\x00-\x1f\x7f-\x9f\ufeff]+$";
+/// (Schemas spell it out, as derive attributes take literals; a test
+/// checks each against this.)
+#[cfg(test)]
+pub(crate) const HTTP_URL_PATTERN: &str = r"^https?://[^\s\x00-\x1f\x7f-\x9f\ufeff]+$";
 /// The OpenAPI `pattern` of a slug field (see `domain::slug`).
-pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
+pub(crate) const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
 
 /// A reference by slug to a topic, author or source, as request bodies name
 /// them (documentation only: bodies hold plain strings).
-pub struct SlugRef;
+pub(crate) struct SlugRef;
 
 impl utoipa::PartialSchema for SlugRef {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
@@ -142,11 +145,11 @@ const MAX_QUERY_LEN: usize = 2048;
 /// is one, and serde would otherwise fill a struct from an array (`[null,
 /// null]` was a valid no-op update). Size and content type are checked as
 /// `web::Json` does (see `app::build_app`).
-pub struct Json<T>(pub T);
+pub(crate) struct Json<T>(pub T);
 
 impl<T> Json<T> {
     /// The body.
-    pub fn into_inner(self) -> T {
+    pub(crate) fn into_inner(self) -> T {
         self.0
     }
 }
@@ -239,10 +242,10 @@ fn whole_numbers_as_integers(value: &mut serde_json::Value) {
 /// A JSON body whose rejection waits for the handler: role-gated handlers
 /// check who asks first, so a reader's invalid body is a 403, not a 400 that
 /// tells them how to shape one.
-pub type Body<T> = Result<Json<T>, actix_web::Error>;
+pub(crate) type Body<T> = Result<Json<T>, actix_web::Error>;
 
 /// The body of a [`Body`], or the problem its rejection answers with.
-pub fn body_or_problem<T>(body: Body<T>) -> Result<T, Box<HttpResponse>> {
+pub(crate) fn body_or_problem<T>(body: Body<T>) -> Result<T, Box<HttpResponse>> {
     body.map(Json::into_inner).map_err(|e| {
         Box::new(actix_web::ResponseError::error_response(
             e.as_response_error(),
@@ -251,7 +254,7 @@ pub fn body_or_problem<T>(body: Body<T>) -> Result<T, Box<HttpResponse>> {
 }
 
 /// Query-string extractor whose errors are problems naming the bad parameter.
-pub struct Query<T>(pub T);
+pub(crate) struct Query<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Error = ApiError;
@@ -299,7 +302,7 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 /// Pagination of the lists ordered by slug (topics, authors, sources).
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct SlugListParams {
+pub(crate) struct SlugListParams {
     /// Page size.
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
@@ -319,12 +322,12 @@ impl SlugListParams {
 }
 
 /// The cursor of the page after one whose last slug is `last`.
-pub fn next_slug_cursor(last: Option<String>) -> Option<String> {
+pub(crate) fn next_slug_cursor(last: Option<String>) -> Option<String> {
     last.map(|slug| Cursor::Slug(slug).encode())
 }
 
 /// Checks a page size against the documented range.
-pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
+pub(crate) fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
@@ -336,19 +339,19 @@ pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
 }
 
 /// Page size when none is asked for.
-pub const DEFAULT_LIMIT: i64 = 20;
+pub(crate) const DEFAULT_LIMIT: i64 = 20;
 /// Largest page size.
-pub const MAX_LIMIT: i64 = 100;
+pub(crate) const MAX_LIMIT: i64 = 100;
 
 /// Decodes a `cursor` parameter.
-pub fn decode_cursor(cursor: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+pub(crate) fn decode_cursor(cursor: Option<&str>) -> Result<Option<Cursor>, ApiError> {
     cursor
         .map(|text| Cursor::decode(text).map_err(|_| ApiError::InvalidCursor))
         .transpose()
 }
 
 /// Decodes a `cursor` parameter of a list ordered by id.
-pub fn id_cursor(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
+pub(crate) fn id_cursor(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
     match decode_cursor(cursor)? {
         None => Ok(None),
         Some(Cursor::Id(id)) => Ok(Some(id)),
@@ -357,7 +360,7 @@ pub fn id_cursor(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
 }
 
 /// Decodes a `cursor` parameter of a list ordered by slug.
-pub fn slug_cursor(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
+pub(crate) fn slug_cursor(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
     match decode_cursor(cursor)? {
         None => Ok(None),
         Some(Cursor::Slug(slug)) => Ok(Some(slug)),
@@ -368,7 +371,7 @@ pub fn slug_cursor(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
 /// The filters article lists and feeds share, checked: a topic, author or
 /// source slug of 1 to `MAX_SLUG_LEN` characters and a two-letter original
 /// language. Each fault is pushed to `errors`, named after its parameter.
-pub fn article_filter(
+pub(crate) fn article_filter(
     topic: Option<String>,
     author: Option<String>,
     source: Option<String>,
@@ -405,7 +408,7 @@ pub fn article_filter(
 
 /// How long shared caches may keep a public response.
 #[derive(Clone, Copy, Debug)]
-pub struct Freshness {
+pub(crate) struct Freshness {
     /// Seconds a browser may reuse it.
     pub max_age: u32,
     /// Seconds a CDN may reuse it.
@@ -413,12 +416,12 @@ pub struct Freshness {
 }
 
 /// Lists change whenever something is published.
-pub const LIST_FRESHNESS: Freshness = Freshness {
+pub(crate) const LIST_FRESHNESS: Freshness = Freshness {
     max_age: 30,
     s_maxage: 60,
 };
 /// Single resources change less often.
-pub const ITEM_FRESHNESS: Freshness = Freshness {
+pub(crate) const ITEM_FRESHNESS: Freshness = Freshness {
     max_age: 60,
     s_maxage: 300,
 };
@@ -426,7 +429,7 @@ pub const ITEM_FRESHNESS: Freshness = Freshness {
 /// A public JSON response with a strong `ETag`; answers 304 when the client's
 /// `If-None-Match` already names it.
 /// It carries the `Surrogate-Key`s of what it shows, for CDN purges.
-pub fn public_json<T: Serialize + Tagged>(
+pub(crate) fn public_json<T: Serialize + Tagged>(
     req: &HttpRequest,
     value: &T,
     freshness: Freshness,
@@ -444,7 +447,10 @@ pub fn public_json<T: Serialize + Tagged>(
 
 /// A JSON response that depends on who asks (their credentials or meter
 /// token): only the client may keep it, and must revalidate it.
-pub fn private_json<T: Serialize>(req: &HttpRequest, value: &T) -> Result<HttpResponse, ApiError> {
+pub(crate) fn private_json<T: Serialize>(
+    req: &HttpRequest,
+    value: &T,
+) -> Result<HttpResponse, ApiError> {
     validated_json(
         req,
         value,
@@ -481,7 +487,7 @@ fn validated_json<T: Serialize>(
 
 /// A page of a public list: the JSON plus a `Link: rel="next"` header when
 /// another page follows.
-pub fn public_list<T: Serialize + Tagged>(
+pub(crate) fn public_list<T: Serialize + Tagged>(
     req: &HttpRequest,
     value: &T,
     next_cursor: Option<&str>,

@@ -16,11 +16,11 @@ use chrono::NaiveDateTime;
 use crate::domain::api_key::window_start;
 
 /// The header third parties send their key in.
-pub static API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+pub(crate) static API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 /// A request made with a valid API key.
 #[derive(Clone, Debug)]
-pub struct ApiClient {
+pub(crate) struct ApiClient {
     /// The key's id.
     pub key_id: i64,
     /// Whether the key carries the syndication licence (`content:full`).
@@ -32,7 +32,7 @@ pub struct ApiClient {
 /// on an operation that takes one, and as keyed only with a valid API key.
 /// Everything else is anonymous, whatever headers it carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Identity {
+pub(crate) enum Identity {
     /// No valid credentials: limited per client address.
     Anonymous,
     /// A valid access token of this user id: limited per account.

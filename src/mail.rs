@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::db::outbox::{self, Mail};
 
 /// Attempts before a mail is given up.
-pub const MAX_ATTEMPTS: i32 = 8;
+pub(crate) const MAX_ATTEMPTS: i32 = 8;
 
 /// Where mail goes.
 pub enum Mailer {
@@ -83,7 +83,7 @@ fn build(mail: &Mail, from: &str) -> Result<Message, String> {
 }
 
 /// When to try again after `attempts` failures: 30 s, doubling, at most an hour.
-pub fn retry_at(now: NaiveDateTime, attempts: i32) -> Option<NaiveDateTime> {
+pub(crate) fn retry_at(now: NaiveDateTime, attempts: i32) -> Option<NaiveDateTime> {
     if attempts + 1 >= MAX_ATTEMPTS {
         return None;
     }

@@ -50,7 +50,7 @@ pub struct Reading {
 
 /// Where deciding a read ends.
 #[derive(Debug)]
-pub enum Step {
+pub(crate) enum Step {
     /// Nothing to count: the reading is final.
     Decided(Reading),
     /// A new metered article to count, through the ledger.
@@ -68,7 +68,7 @@ pub struct Count {
 }
 
 /// Decides one read from what the meter holds, without writing.
-pub fn decide(
+pub(crate) fn decide(
     conn: &mut DbConnection,
     level: AccessLevel,
     article_id: i64,

@@ -118,7 +118,7 @@ impl Metrics {
         Ok(buffer)
     }
 
-    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    pub(crate) fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
         self.requests
             .with_label_values(&[route, method, &status.to_string()])
             .inc();
@@ -128,10 +128,10 @@ impl Metrics {
     }
 }
 
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Accepts a client's request id when it is short and plain, or makes one.
-pub fn request_id(req: &ServiceRequest) -> String {
+pub(crate) fn request_id(req: &ServiceRequest) -> String {
     req.headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
@@ -147,7 +147,7 @@ pub fn request_id(req: &ServiceRequest) -> String {
 
 /// The `method` label: the methods HTTP defines, and `other` for anything a
 /// client invents, so that invented methods cannot add series without end.
-pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+pub(crate) fn method_label(method: &actix_web::http::Method) -> &'static str {
     use actix_web::http::Method as M;
     match *method {
         M::GET => "GET",

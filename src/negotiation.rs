@@ -8,7 +8,7 @@ use chrono::DateTime;
 
 /// A content coding this service can send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Coding {
+pub(crate) enum Coding {
     /// Brotli.
     Brotli,
     /// gzip.
@@ -36,7 +36,7 @@ impl Coding {
 /// name; identity, unless named or excluded, is acceptable after every
 /// coding the client names), brotli before gzip before identity on a tie. When the client excludes everything, identity anyway
 /// (RFC 9110 allows it, and an answer beats a 406).
-pub fn negotiate(headers: &HeaderMap, available: &[Coding]) -> Coding {
+pub(crate) fn negotiate(headers: &HeaderMap, available: &[Coding]) -> Coding {
     let mut named: Vec<(&str, f32)> = Vec::new();
     for value in headers.get_all(header::ACCEPT_ENCODING) {
         let Ok(text) = value.to_str() else { continue };
@@ -99,7 +99,11 @@ pub fn weak(etag: &str) -> String {
 /// Whether the client's copy is current: `If-None-Match` (compared weakly)
 /// when the request has one, otherwise `If-Modified-Since` against
 /// `last_modified` (Unix seconds), as RFC 9110 13.2.2 orders them.
-pub fn still_fresh(headers: &HeaderMap, etag: Option<&str>, last_modified: Option<i64>) -> bool {
+pub(crate) fn still_fresh(
+    headers: &HeaderMap,
+    etag: Option<&str>,
+    last_modified: Option<i64>,
+) -> bool {
     if headers.contains_key(header::IF_NONE_MATCH) {
         let Some(etag) = etag else { return false };
         let ours = etag.strip_prefix("W/").unwrap_or(etag);
@@ -121,7 +125,7 @@ pub fn still_fresh(headers: &HeaderMap, etag: Option<&str>, last_modified: Optio
 }
 
 /// The instant of a `Last-Modified` value, in Unix seconds.
-pub fn parse_http_date(value: &str) -> Option<i64> {
+pub(crate) fn parse_http_date(value: &str) -> Option<i64> {
     DateTime::parse_from_rfc2822(value)
         .ok()
         .map(|at| at.timestamp())

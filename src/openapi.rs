@@ -69,7 +69,7 @@ Every response has an `X-Request-Id`.",
         )
     )
 )]
-pub struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 /// Declares the `bearer` security scheme that protected operations name.
 struct BearerAuth;
@@ -149,7 +149,7 @@ pub fn openapi() -> OpenApiDoc {
 }
 
 /// The public reads whose 200 carries `Surrogate-Key` (see `crate::surrogate`).
-pub const PURGEABLE: [&str; 15] = [
+pub(crate) const PURGEABLE: [&str; 15] = [
     "/api/v1/articles",
     "/api/v1/articles/{slug}",
     "/api/v1/home",

@@ -59,7 +59,7 @@ impl ViewCounter {
 
     /// Counts one view of `article_id` by `reader` at `at`, unless this
     /// reader was already counted for it this hour.
-    pub fn record(&self, article_id: i64, reader: &str, at: NaiveDateTime) {
+    pub(crate) fn record(&self, article_id: i64, reader: &str, at: NaiveDateTime) {
         let hour = hour_of(at);
         let hash = self.hasher.hash_one((article_id, reader));
         let bit = usize::try_from(hash % SEEN_BITS as u64).unwrap_or(0);
@@ -109,4 +109,4 @@ impl ViewCounter {
 /// Marks a response as a read of this article, so that a cached copy served
 /// later still counts as a view.
 #[derive(Clone, Copy, Debug)]
-pub struct ArticleRead(pub i64);
+pub(crate) struct ArticleRead(pub i64);

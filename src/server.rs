@@ -110,7 +110,7 @@ pub async fn serve(config: Config) -> Result<(), Box<dyn Error + Send + Sync>> {
 /// What to say loudly at start-up when development settings (a random or
 /// weak secret, test payments, links to localhost) listen beyond this
 /// machine.
-pub fn exposure_warning(config: &Config) -> Option<&'static str> {
+pub(crate) fn exposure_warning(config: &Config) -> Option<&'static str> {
     (config.environment == crate::config::Environment::Development
         && !config.bind_addr.ip().is_loopback())
     .then_some(
@@ -121,12 +121,12 @@ pub fn exposure_warning(config: &Config) -> Option<&'static str> {
 }
 
 /// How long a client may take to send a request's head (then 408).
-pub const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long an idle keep-alive connection stays open.
-pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
+pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// How often views counted in memory are written to the database.
-pub const VIEW_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+pub(crate) const VIEW_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Runs `server` to its end (a graceful stop lets in-flight requests
 /// finish), flushing counted views every [`VIEW_FLUSH_INTERVAL`] and once
@@ -169,7 +169,7 @@ pub async fn run(server: Server, state: web::Data<AppState>) -> std::io::Result<
 }
 
 /// How often what anonymous traffic leaves behind is pruned (once at start).
-pub const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(3600);
+pub(crate) const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// Prunes what no longer matters (see `db::housekeeping`).
 async fn keep_house(state: &AppState) {

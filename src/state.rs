@@ -112,7 +112,7 @@ enum Segment {
 
 impl RouteTable {
     /// Reads paths and methods from the OpenAPI document.
-    pub fn from_openapi(api: &OpenApi) -> Self {
+    pub(crate) fn from_openapi(api: &OpenApi) -> Self {
         let routes = api
             .paths
             .paths
@@ -147,7 +147,7 @@ impl RouteTable {
 
     /// The methods a path accepts (HEAD wherever GET is); empty when no
     /// route has this path.
-    pub fn allowed_methods(&self, path: &str) -> Vec<Method> {
+    pub(crate) fn allowed_methods(&self, path: &str) -> Vec<Method> {
         let mut methods: Vec<Method> = self
             .route(path)
             .map(|methods| methods.iter().map(|(m, _)| m.clone()).collect())
@@ -161,7 +161,7 @@ impl RouteTable {
     /// Whether the operation at `method` `path` takes a bearer token: only
     /// there does an `Authorization` header mean anything (elsewhere it is
     /// ignored, and the request is anonymous).
-    pub fn takes_bearer(&self, method: &Method, path: &str) -> bool {
+    pub(crate) fn takes_bearer(&self, method: &Method, path: &str) -> bool {
         self.route(path)
             .is_some_and(|methods| methods.iter().any(|(m, bearer)| m == method && *bearer))
     }

@@ -25,7 +25,7 @@ use crate::views::{
 };
 
 /// The response header CDNs purge by.
-pub static SURROGATE_KEY: HeaderName = HeaderName::from_static("surrogate-key");
+pub(crate) static SURROGATE_KEY: HeaderName = HeaderName::from_static("surrogate-key");
 
 /// Longest header written; a CDN refuses longer ones (Fastly: 16 KiB). A list
 /// too long to tag each article keeps its collection key, which still purges it.
@@ -33,7 +33,7 @@ const MAX_HEADER: usize = 8 * 1024;
 
 /// The keys of one response.
 #[derive(Debug, Default)]
-pub struct SurrogateKeys(BTreeSet<String>);
+pub(crate) struct SurrogateKeys(BTreeSet<String>);
 
 impl SurrogateKeys {
     /// Adds one key.
@@ -77,7 +77,7 @@ impl SurrogateKeys {
     }
 
     /// Writes the `Surrogate-Key` header.
-    pub fn apply(&self, response: &mut HttpResponse) {
+    pub(crate) fn apply(&self, response: &mut HttpResponse) {
         if let Some(value) = self.header_value() {
             response.headers_mut().insert(SURROGATE_KEY.clone(), value);
         }
@@ -85,7 +85,7 @@ impl SurrogateKeys {
 }
 
 /// What a public response is made of, for purging.
-pub trait Tagged {
+pub(crate) trait Tagged {
     /// Adds this value's keys.
     fn tag(&self, keys: &mut SurrogateKeys);
 }

@@ -397,7 +397,7 @@ pub struct Topic {
 
 impl Topic {
     /// Attaches published-article counts: one query for a whole page.
-    pub fn with_counts(
+    pub(crate) fn with_counts(
         conn: &mut DbConnection,
         topics: Vec<catalogue::Topic>,
         now: NaiveDateTime,
@@ -458,7 +458,7 @@ pub struct Author {
 
 impl Author {
     /// Attaches affiliations and article counts: two queries for a whole page.
-    pub fn with_details(
+    pub(crate) fn with_details(
         conn: &mut DbConnection,
         authors: Vec<catalogue::Author>,
         now: NaiveDateTime,
@@ -526,7 +526,7 @@ pub struct Source {
 
 impl Source {
     /// Attaches published-article counts: one query for a whole page.
-    pub fn with_counts(
+    pub(crate) fn with_counts(
         conn: &mut DbConnection,
         sources: Vec<catalogue::Source>,
         now: NaiveDateTime,
@@ -630,7 +630,7 @@ impl From<users::User> for User {
 
 /// A session: the account and the tokens to use it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Session {
+pub(crate) struct Session {
     /// The account.
     pub user: User,
     /// Short-lived JWT for `Authorization: Bearer ...`.
@@ -656,7 +656,7 @@ pub struct Session {
 /// An article as the newsroom sees it: everything readers see, plus its
 /// editorial state and the Markdown source.
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct EditorArticle {
+pub(crate) struct EditorArticle {
     #[serde(flatten)]
     pub article: Article,
     /// `scheduled` is a published article whose time has not come yet.
@@ -995,7 +995,7 @@ impl Subscription {
 
 /// The acknowledgement of a payment event.
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct WebhookReceipt {
+pub(crate) struct WebhookReceipt {
     /// The event's id.
     #[schema(example = "evt_7d1b9c2e", max_length = 255)]
     pub event_id: String,
@@ -1036,7 +1036,7 @@ list_type!(
 
 /// The front page in one response: summaries only, never a body.
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct Home {
+pub(crate) struct Home {
     /// THE LATEST: the newest published articles.
     #[schema(max_items = 10)]
     pub latest: Vec<ArticleSummary>,
@@ -1097,7 +1097,7 @@ impl From<api_keys::ApiKey> for ApiKey {
 
 /// A new key, with its secret: shown this once and never again.
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct CreatedApiKey {
+pub(crate) struct CreatedApiKey {
     /// The key.
     pub key: ApiKey,
     /// Send it as `X-API-Key`. Only a hash is kept: store it now.

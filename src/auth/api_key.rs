@@ -3,13 +3,13 @@
 use super::tokens;
 
 /// What every secret starts with, so leaked keys are easy to scan for.
-pub const PREFIX: &str = "nd_";
+pub(crate) const PREFIX: &str = "nd_";
 
 /// Longest `X-API-Key` value considered.
-pub const MAX_SECRET_LEN: usize = 100;
+pub(crate) const MAX_SECRET_LEN: usize = 100;
 
 /// A new secret: `nd_` and 256 random bits.
-pub fn generate() -> Result<String, getrandom::Error> {
+pub(crate) fn generate() -> Result<String, getrandom::Error> {
     let (random, _) = tokens::generate()?;
     Ok(format!("{PREFIX}{random}"))
 }
@@ -20,7 +20,7 @@ pub fn hash(secret: &str) -> String {
 }
 
 /// The part of a secret shown in lists, to tell keys apart.
-pub fn display_prefix(secret: &str) -> String {
+pub(crate) fn display_prefix(secret: &str) -> String {
     secret.chars().take(PREFIX.len() + 6).collect()
 }
 

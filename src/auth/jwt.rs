@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::account::Role;
 
 /// Who issues our tokens.
-pub const ISSUER: &str = "newsdesk";
+pub(crate) const ISSUER: &str = "newsdesk";
 /// Who our tokens are for.
-pub const AUDIENCE: &str = "newsdesk-api";
+pub(crate) const AUDIENCE: &str = "newsdesk-api";
 
 /// The claims of an access token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,12 +62,12 @@ impl JwtKeys {
     }
 
     /// Seconds an access token lives.
-    pub fn ttl_secs(&self) -> i64 {
+    pub(crate) fn ttl_secs(&self) -> i64 {
         self.ttl_secs
     }
 
     /// Issues a token for a user in a session.
-    pub fn issue(
+    pub(crate) fn issue(
         &self,
         user_id: i64,
         role: Role,

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The address failed logins are counted against.
-pub fn client_address(req: &HttpRequest) -> String {
+pub(crate) fn client_address(req: &HttpRequest) -> String {
     ClientAddr::of(req).key()
 }
 
@@ -22,7 +22,7 @@ pub fn client_address(req: &HttpRequest) -> String {
 /// limited. The attempt is reserved in every scope before the hash is
 /// checked (so a burst of guesses cannot all pass) and released when the
 /// password is right. `Ok(false)` is a wrong password; 429 when throttled.
-pub async fn throttled_check(
+pub(crate) async fn throttled_check(
     state: &AppState,
     req: &HttpRequest,
     account: &str,

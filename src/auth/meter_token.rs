@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{ApiError, FieldError};
 
 /// The longest meter token a client may send; ours are shorter.
-pub const MAX_TOKEN_LEN: usize = 100;
+pub(crate) const MAX_TOKEN_LEN: usize = 100;
 
 const PREFIX: &str = "m1";
 const ID_BYTES: usize = 16;
@@ -43,7 +43,7 @@ impl MeterKeys {
     }
 
     /// A new token and the meter id inside it.
-    pub fn mint(&self) -> Result<(String, String), getrandom::Error> {
+    pub(crate) fn mint(&self) -> Result<(String, String), getrandom::Error> {
         let mut raw = [0u8; ID_BYTES];
         getrandom::fill(&mut raw)?;
         let id = URL_SAFE_NO_PAD.encode(raw);
@@ -51,7 +51,7 @@ impl MeterKeys {
     }
 
     /// The signed token carrying meter `id`.
-    pub fn token_for(&self, id: &str) -> String {
+    pub(crate) fn token_for(&self, id: &str) -> String {
         let mut mac = self.mac();
         mac.update(format!("{PREFIX}.{id}").as_bytes());
         let tag = URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..TAG_BYTES]);
@@ -62,7 +62,7 @@ impl MeterKeys {
     /// the address has started too many meters: derived from the address
     /// with the key, so it is the same on every node and nobody can name
     /// another address's meter without a token we signed.
-    pub fn shared_id(&self, address: &str) -> String {
+    pub(crate) fn shared_id(&self, address: &str) -> String {
         let mut mac = self.mac();
         mac.update(b"shared meter\0");
         mac.update(address.as_bytes());
@@ -91,12 +91,12 @@ impl MeterKeys {
 }
 
 /// The header that carries an anonymous reader's meter token, both ways.
-pub static METER_TOKEN: HeaderName = HeaderName::from_static("x-meter-token");
+pub(crate) static METER_TOKEN: HeaderName = HeaderName::from_static("x-meter-token");
 
 /// The meter token the request presents, if any. One that is not ours reads
 /// as none (a new meter starts), but one longer than any token could be is
 /// a client's mistake worth saying so.
-pub fn presented(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
+pub(crate) fn presented(req: &HttpRequest) -> Result<Option<&str>, ApiError> {
     let Some(value) = req.headers().get(&METER_TOKEN) else {
         return Ok(None);
     };

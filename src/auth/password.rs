@@ -84,7 +84,7 @@ pub fn verify(password: &str, stored: &str) -> bool {
 
 /// Spends the same time as a real verification, for logins with an unknown
 /// email, so that timing does not reveal which emails have accounts.
-pub fn verify_nothing(password: &str) {
+pub(crate) fn verify_nothing(password: &str) {
     static DUMMY: OnceLock<Option<String>> = OnceLock::new();
     if let Some(dummy) = DUMMY.get_or_init(|| hash("an unguessable dummy password").ok()) {
         let _ = verify(password, dummy);

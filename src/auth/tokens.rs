@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 const TOKEN_BYTES: usize = 32;
 
 /// A new random refresh token and the hash to store for it.
-pub fn generate() -> Result<(String, String), getrandom::Error> {
+pub(crate) fn generate() -> Result<(String, String), getrandom::Error> {
     let mut bytes = [0u8; TOKEN_BYTES];
     getrandom::fill(&mut bytes)?;
     let token = URL_SAFE_NO_PAD.encode(bytes);

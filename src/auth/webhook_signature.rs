@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// How far the signed timestamp may be from our clock, either way.
-pub const TOLERANCE_SECS: i64 = 300;
+pub(crate) const TOLERANCE_SECS: i64 = 300;
 
 /// Longest header considered; anything longer is malformed.
 const MAX_HEADER_LEN: usize = 1024;

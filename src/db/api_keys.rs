@@ -61,7 +61,7 @@ pub fn list(conn: &mut DbConnection, before: Option<i64>, limit: i64) -> QueryRe
 }
 
 /// The key whose secret hashes to `hash`, unless it is revoked.
-pub fn find_live(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<ApiKey>> {
+pub(crate) fn find_live(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<ApiKey>> {
     api_keys::table
         .filter(api_keys::secret_hash.eq(hash))
         .filter(api_keys::revoked_at.is_null())
@@ -122,7 +122,7 @@ pub fn hit(conn: &mut DbConnection, bucket: &str, window: NaiveDateTime) -> Quer
 }
 
 /// Forgets windows that ended before `before`.
-pub fn prune_windows(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
+pub(crate) fn prune_windows(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::sql_query("DELETE FROM rate_limit_windows WHERE window_start < $1")
         .bind::<Timestamp, _>(before)
         .execute(conn)

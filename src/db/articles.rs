@@ -12,7 +12,7 @@ use super::schema::{
     article_authors, article_bodies, article_redirects, article_topics, articles, authors, sources,
     topics,
 };
-pub use super::visibility::{IsPublic, is_public};
+pub(crate) use super::visibility::is_public;
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
 use crate::domain::markdown::RenderedBody;
 
@@ -110,7 +110,7 @@ pub struct NewArticle<'a> {
 /// An article inserted with a chosen id, for bulk loads.
 #[derive(Clone, Debug, Insertable)]
 #[diesel(table_name = articles)]
-pub struct NewArticleWithId<'a> {
+pub(crate) struct NewArticleWithId<'a> {
     pub id: i64,
     #[diesel(embed)]
     pub article: NewArticle<'a>,
@@ -184,7 +184,7 @@ pub enum Shelf {
 /// `($n IS NULL OR ...)` so one statement serves every combination. Bind
 /// them with [`bind_filter!`]. Parameters must first appear in ascending
 /// order (SQLite numbers them by first appearance).
-pub fn filter_sql(first: usize) -> String {
+pub(crate) fn filter_sql(first: usize) -> String {
     let n = |k: usize| first + k;
     format!(
         "AND (${0} IS NULL OR EXISTS (SELECT 1 FROM article_topics atp JOIN topics t ON t.id = atp.topic_id \
@@ -341,7 +341,7 @@ pub fn list(
 }
 
 /// The published article with this slug, with its card.
-pub fn find_public(
+pub(crate) fn find_public(
     conn: &mut DbConnection,
     slug: &str,
     now: NaiveDateTime,
@@ -361,7 +361,7 @@ pub fn find_public(
 }
 
 /// Attaches bylines, topics and sources to summaries: three queries for a whole page.
-pub fn load_cards(
+pub(crate) fn load_cards(
     conn: &mut DbConnection,
     rows: Vec<ArticleSummaryRow>,
 ) -> QueryResult<Vec<ArticleCard>> {
@@ -501,7 +501,10 @@ fn link_article(
 }
 
 /// The rendered bodies of these articles, by id.
-pub fn bodies_html(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, String>> {
+pub(crate) fn bodies_html(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<HashMap<i64, String>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -513,12 +516,12 @@ pub fn bodies_html(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<
 }
 
 /// Whether any article exists at all (published or not).
-pub fn any_exist(conn: &mut DbConnection) -> QueryResult<bool> {
+pub(crate) fn any_exist(conn: &mut DbConnection) -> QueryResult<bool> {
     diesel::select(dsl::exists(articles::table.select(articles::id))).get_result(conn)
 }
 
 /// The highest article id, or 0 on an empty table.
-pub fn max_id(conn: &mut DbConnection) -> QueryResult<i64> {
+pub(crate) fn max_id(conn: &mut DbConnection) -> QueryResult<i64> {
     Ok(articles::table
         .select(dsl::max(articles::id))
         .first::<Option<i64>>(conn)?
@@ -526,7 +529,7 @@ pub fn max_id(conn: &mut DbConnection) -> QueryResult<i64> {
 }
 
 /// Rows for a bulk load: articles with chosen ids plus their links.
-pub struct BulkArticles<'a> {
+pub(crate) struct BulkArticles<'a> {
     pub articles: Vec<NewArticleWithId<'a>>,
     /// (article id, body)
     pub bodies: Vec<(i64, NewBody<'a>)>,
@@ -538,7 +541,7 @@ pub struct BulkArticles<'a> {
 
 /// Inserts many articles at once. Multi-row inserts are not expressible
 /// through the combined connection, so this is the per-backend escape hatch.
-pub fn insert_bulk(conn: &mut DbConnection, bulk: &BulkArticles<'_>) -> QueryResult<()> {
+pub(crate) fn insert_bulk(conn: &mut DbConnection, bulk: &BulkArticles<'_>) -> QueryResult<()> {
     let bylines: Vec<_> = bulk
         .bylines
         .iter()
@@ -600,7 +603,7 @@ pub fn insert_bulk(conn: &mut DbConnection, bulk: &BulkArticles<'_>) -> QueryRes
 }
 
 /// After inserting chosen ids on PostgreSQL, moves the id sequences past them.
-pub fn sync_id_sequences(conn: &mut DbConnection) -> QueryResult<()> {
+pub(crate) fn sync_id_sequences(conn: &mut DbConnection) -> QueryResult<()> {
     if let DbConnection::Postgres(conn) = conn {
         for table in ["articles", "authors", "topics", "sources"] {
             diesel::sql_query(format!(
@@ -636,7 +639,7 @@ pub fn focus(
 }
 
 /// The article with this slug, whatever its status, with its card.
-pub fn find_any(
+pub(crate) fn find_any(
     conn: &mut DbConnection,
     slug: &str,
 ) -> QueryResult<Option<(ArticleRow, ArticleCard)>> {
@@ -655,7 +658,7 @@ pub fn find_any(
 
 /// The current slug of the article an old slug redirects to, if the public
 /// may see that article.
-pub fn find_redirect(
+pub(crate) fn find_redirect(
     conn: &mut DbConnection,
     old_slug: &str,
     now: NaiveDateTime,
@@ -749,7 +752,7 @@ pub fn update(
 
 /// Keeps `old_slug` leading to the article; a slug given back to a new
 /// article stops redirecting.
-pub fn add_redirect(conn: &mut DbConnection, old_slug: &str, id: i64) -> QueryResult<()> {
+pub(crate) fn add_redirect(conn: &mut DbConnection, old_slug: &str, id: i64) -> QueryResult<()> {
     diesel::delete(article_redirects::table.filter(article_redirects::old_slug.eq(old_slug)))
         .execute(conn)?;
     diesel::insert_into(article_redirects::table)
@@ -762,7 +765,7 @@ pub fn add_redirect(conn: &mut DbConnection, old_slug: &str, id: i64) -> QueryRe
 }
 
 /// Frees a slug from any redirect, when an article takes it.
-pub fn drop_redirect(conn: &mut DbConnection, slug: &str) -> QueryResult<usize> {
+pub(crate) fn drop_redirect(conn: &mut DbConnection, slug: &str) -> QueryResult<usize> {
     diesel::delete(article_redirects::table.filter(article_redirects::old_slug.eq(slug)))
         .execute(conn)
 }
@@ -777,7 +780,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
 /// between (on PostgreSQL a row lock; SQLite's IMMEDIATE transaction already
 /// excludes other writers). Without it, two edits at once made the second
 /// fail its revision check with 412 though it sent no `If-Match`.
-pub fn lock_for_edit(conn: &mut DbConnection, slug: &str) -> QueryResult<()> {
+pub(crate) fn lock_for_edit(conn: &mut DbConnection, slug: &str) -> QueryResult<()> {
     if let DbConnection::Postgres(pg) = conn {
         articles::table
             .filter(articles::slug.eq(slug))
@@ -797,7 +800,7 @@ struct RenderVersion {
 /// Renders every stored preview again when the code's preview rule is newer
 /// than the one they were rendered with (several nodes starting at once do
 /// it once: the caller holds the set-up lock). Returns how many changed.
-pub fn rerender_previews(conn: &mut DbConnection) -> QueryResult<usize> {
+pub(crate) fn rerender_previews(conn: &mut DbConnection) -> QueryResult<usize> {
     use crate::domain::markdown::{PREVIEW_RULE_VERSION, render};
     let stored: Option<RenderVersion> =
         diesel::sql_query("SELECT version FROM render_versions WHERE what = 'preview'")
@@ -845,7 +848,7 @@ pub fn rerender_previews(conn: &mut DbConnection) -> QueryResult<usize> {
 
 /// When public output last changed: the newest `updated_at` (or
 /// publication) of an article published by `now`.
-pub fn latest_public_change(
+pub(crate) fn latest_public_change(
     conn: &mut DbConnection,
     now: NaiveDateTime,
 ) -> QueryResult<Option<NaiveDateTime>> {

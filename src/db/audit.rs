@@ -19,7 +19,7 @@ pub struct AuditEvent {
 }
 
 /// Records a change.
-pub fn record(
+pub(crate) fn record(
     conn: &mut DbConnection,
     actor_id: i64,
     action: &str,

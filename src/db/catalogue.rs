@@ -181,7 +181,7 @@ slug_table_queries!(
 );
 
 /// The id of the topic with this slug.
-pub fn topic_id(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<i64>> {
+pub(crate) fn topic_id(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<i64>> {
     topics::table
         .filter(topics::slug.eq(slug))
         .select(topics::id)
@@ -190,7 +190,7 @@ pub fn topic_id(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<i64>>
 }
 
 /// The id of the author with this slug.
-pub fn author_id(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<i64>> {
+pub(crate) fn author_id(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<i64>> {
     authors::table
         .filter(authors::slug.eq(slug))
         .select(authors::id)
@@ -199,7 +199,7 @@ pub fn author_id(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<i64>
 }
 
 /// The id and language of the source with this slug.
-pub fn source_id_and_language(
+pub(crate) fn source_id_and_language(
     conn: &mut DbConnection,
     slug: &str,
 ) -> QueryResult<Option<(i64, String)>> {
@@ -211,7 +211,10 @@ pub fn source_id_and_language(
 }
 
 /// The sources with these ids.
-pub fn sources_by_id(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Source>> {
+pub(crate) fn sources_by_id(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<HashMap<i64, Source>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -223,7 +226,7 @@ pub fn sources_by_id(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMa
 }
 
 /// Published articles per source, for the given sources.
-pub fn published_counts_by_source(
+pub(crate) fn published_counts_by_source(
     conn: &mut DbConnection,
     ids: &[i64],
     now: NaiveDateTime,
@@ -244,7 +247,7 @@ pub fn published_counts_by_source(
 }
 
 /// Published articles per author, for the given authors.
-pub fn published_counts_by_author(
+pub(crate) fn published_counts_by_author(
     conn: &mut DbConnection,
     ids: &[i64],
     now: NaiveDateTime,
@@ -262,7 +265,7 @@ pub fn published_counts_by_author(
 }
 
 /// Published articles per topic (primary or secondary), for the given topics.
-pub fn published_counts_by_topic(
+pub(crate) fn published_counts_by_topic(
     conn: &mut DbConnection,
     ids: &[i64],
     now: NaiveDateTime,
@@ -281,7 +284,7 @@ pub fn published_counts_by_topic(
 
 /// Every topic, author and source id, for bulk loads.
 #[derive(Debug, Default)]
-pub struct CatalogueIdLists {
+pub(crate) struct CatalogueIdLists {
     pub topics: Vec<i64>,
     pub authors: Vec<i64>,
     /// Source ids with each source's language.
@@ -289,7 +292,7 @@ pub struct CatalogueIdLists {
 }
 
 /// Every topic, author and source id, ordered by id.
-pub fn all_ids(conn: &mut DbConnection) -> QueryResult<CatalogueIdLists> {
+pub(crate) fn all_ids(conn: &mut DbConnection) -> QueryResult<CatalogueIdLists> {
     Ok(CatalogueIdLists {
         topics: topics::table
             .select(topics::id)
@@ -309,7 +312,7 @@ pub fn all_ids(conn: &mut DbConnection) -> QueryResult<CatalogueIdLists> {
 /// Changes to a topic; `None` leaves a column as it is.
 #[derive(Clone, Debug, Default, AsChangeset)]
 #[diesel(table_name = topics)]
-pub struct TopicChanges<'a> {
+pub(crate) struct TopicChanges<'a> {
     pub slug: Option<&'a str>,
     pub name: Option<&'a str>,
     pub description: Option<&'a str>,
@@ -319,7 +322,7 @@ pub struct TopicChanges<'a> {
 /// Changes to an author; `Some(None)` clears an optional column.
 #[derive(Clone, Debug, Default, AsChangeset)]
 #[diesel(table_name = authors)]
-pub struct AuthorChanges<'a> {
+pub(crate) struct AuthorChanges<'a> {
     pub slug: Option<&'a str>,
     pub name: Option<&'a str>,
     pub bio: Option<&'a str>,
@@ -331,7 +334,7 @@ pub struct AuthorChanges<'a> {
 /// Changes to a source; `Some(None)` clears an optional column.
 #[derive(Clone, Debug, Default, AsChangeset)]
 #[diesel(table_name = sources)]
-pub struct SourceChanges<'a> {
+pub(crate) struct SourceChanges<'a> {
     pub slug: Option<&'a str>,
     pub name: Option<&'a str>,
     pub country: Option<&'a str>,
@@ -341,7 +344,7 @@ pub struct SourceChanges<'a> {
 }
 
 /// Applies changes to the topic with this id.
-pub fn update_topic(
+pub(crate) fn update_topic(
     conn: &mut DbConnection,
     id: i64,
     changes: &TopicChanges<'_>,
@@ -352,7 +355,7 @@ pub fn update_topic(
 }
 
 /// Applies changes to the author with this id.
-pub fn update_author(
+pub(crate) fn update_author(
     conn: &mut DbConnection,
     id: i64,
     changes: &AuthorChanges<'_>,
@@ -363,7 +366,7 @@ pub fn update_author(
 }
 
 /// Applies changes to the source with this id.
-pub fn update_source(
+pub(crate) fn update_source(
     conn: &mut DbConnection,
     id: i64,
     changes: &SourceChanges<'_>,
@@ -374,7 +377,7 @@ pub fn update_source(
 }
 
 /// Articles (of any status) filed under a topic.
-pub fn topic_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+pub(crate) fn topic_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
     article_topics::table
         .filter(article_topics::topic_id.eq(id))
         .count()
@@ -382,7 +385,7 @@ pub fn topic_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
 }
 
 /// Articles (of any status) bylined to an author.
-pub fn author_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+pub(crate) fn author_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
     article_authors::table
         .filter(article_authors::author_id.eq(id))
         .count()
@@ -390,7 +393,7 @@ pub fn author_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
 }
 
 /// Articles (of any status) translated from a source.
-pub fn source_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+pub(crate) fn source_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
     articles::table
         .filter(articles::original_source_id.eq(id))
         .count()
@@ -398,16 +401,16 @@ pub fn source_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
 }
 
 /// Deletes the topic with this id.
-pub fn delete_topic(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+pub(crate) fn delete_topic(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     diesel::delete(topics::table.find(id)).execute(conn)
 }
 
 /// Deletes the author with this id.
-pub fn delete_author(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+pub(crate) fn delete_author(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     diesel::delete(authors::table.find(id)).execute(conn)
 }
 
 /// Deletes the source with this id; authors affiliated with it lose the affiliation.
-pub fn delete_source(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+pub(crate) fn delete_source(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     diesel::delete(sources::table.find(id)).execute(conn)
 }

@@ -35,11 +35,11 @@ use crate::config::DatabaseUrl;
 use crate::error::ApiError;
 
 /// Jobs committed in one transaction at most.
-pub const MAX_BATCH: usize = 256;
+pub(crate) const MAX_BATCH: usize = 256;
 
 /// Jobs waiting for the ledger at most; past that a write is refused (503)
 /// rather than queued behind seconds of others.
-pub const MAX_QUEUED: usize = 4096;
+pub(crate) const MAX_QUEUED: usize = 4096;
 
 /// How long the ledger waits before opening its connection again after
 /// failing to.
@@ -284,7 +284,7 @@ fn open_durable(manager: &ConnectionManager) -> Result<DbConnection, super::Conn
 /// two cores with the server on the same machine, one writer made larger
 /// batches and was a little faster (1,742 against 1,285 metered reads/s,
 /// bench/run.py), but one writer a round trip away would be slow.
-pub fn writers_for(url: &DatabaseUrl) -> usize {
+pub(crate) fn writers_for(url: &DatabaseUrl) -> usize {
     match url {
         DatabaseUrl::Sqlite(_) => 1,
         DatabaseUrl::Postgres(_) => {
@@ -302,7 +302,7 @@ const LATE_LOCK_WAIT: Duration = Duration::from_millis(200);
 /// It only ever tries, never waits in the database (waiting there, with
 /// the batch's other locks held, could deadlock with another writer), and
 /// gives up with a 503 after [`LATE_LOCK_WAIT`].
-pub fn lock_late(conn: &mut DbConnection, key: &str) -> Result<(), ApiError> {
+pub(crate) fn lock_late(conn: &mut DbConnection, key: &str) -> Result<(), ApiError> {
     let DbConnection::Postgres(pg) = conn else {
         return Ok(());
     };

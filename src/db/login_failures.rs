@@ -37,7 +37,7 @@ pub fn prune(conn: &mut DbConnection, scope: &str, before: NaiveDateTime) -> Que
 /// before the password is checked, so concurrent guesses cannot all slip
 /// under the limit; a successful attempt deletes its rows again
 /// ([`release`]). Returns the ids of the rows.
-pub fn reserve(
+pub(crate) fn reserve(
     conn: &mut DbConnection,
     scopes: &[(&str, crate::domain::account::Throttle)],
     now: NaiveDateTime,
@@ -78,6 +78,6 @@ pub fn clear(conn: &mut DbConnection, scope: &str) -> QueryResult<usize> {
 }
 
 /// Deletes reserved rows: the attempt succeeded.
-pub fn release(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
+pub(crate) fn release(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
     diesel::delete(login_failures::table.filter(login_failures::id.eq_any(ids))).execute(conn)
 }

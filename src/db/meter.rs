@@ -122,7 +122,7 @@ pub fn count_start(conn: &mut DbConnection, address: &str, month: &str) -> Query
 
 /// Whether anonymous meter `reader` has counted a read in an earlier month
 /// (a returning reader); if so, notes that it reads in `month` too.
-pub fn returning(conn: &mut DbConnection, reader: &str, month: &str) -> QueryResult<bool> {
+pub(crate) fn returning(conn: &mut DbConnection, reader: &str, month: &str) -> QueryResult<bool> {
     let touched = diesel::sql_query("UPDATE anonymous_meters SET last_month = $1 WHERE meter = $2")
         .bind::<Text, _>(month)
         .bind::<Text, _>(reader)

@@ -52,7 +52,7 @@ pub fn find(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Newslette
 }
 
 /// The slug of the newsletter with this id.
-pub fn slug_of(conn: &mut DbConnection, id: i64) -> QueryResult<String> {
+pub(crate) fn slug_of(conn: &mut DbConnection, id: i64) -> QueryResult<String> {
     newsletters::table
         .find(id)
         .select(newsletters::slug)
@@ -60,7 +60,7 @@ pub fn slug_of(conn: &mut DbConnection, id: i64) -> QueryResult<String> {
 }
 
 /// The sign-up of `email` to newsletter `newsletter_id`, if any.
-pub fn find_signup(
+pub(crate) fn find_signup(
     conn: &mut DbConnection,
     newsletter_id: i64,
     email: &str,
@@ -96,7 +96,7 @@ pub fn insert_pending(
 }
 
 /// Puts a sign-up back to pending with a fresh confirmation token.
-pub fn renew_pending(
+pub(crate) fn renew_pending(
     conn: &mut DbConnection,
     id: i64,
     confirm_hash: &str,
@@ -170,7 +170,11 @@ pub fn unsubscribe(
 }
 
 /// Replaces a sign-up's unsubscribe token.
-pub fn set_unsubscribe_hash(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<usize> {
+pub(crate) fn set_unsubscribe_hash(
+    conn: &mut DbConnection,
+    id: i64,
+    hash: &str,
+) -> QueryResult<usize> {
     diesel::update(newsletter_signups::table.find(id))
         .set(newsletter_signups::unsubscribe_token_hash.eq(hash))
         .execute(conn)

@@ -26,7 +26,7 @@ pub struct Mail {
 }
 
 /// Queues a mail, due now.
-pub fn enqueue(
+pub(crate) fn enqueue(
     conn: &mut DbConnection,
     recipient: &str,
     subject: &str,
@@ -53,7 +53,7 @@ const CLAIM: Duration = Duration::seconds(120);
 
 /// Claims up to `limit` due mails for this worker: each is claimed by one
 /// worker only, even with several nodes draining the same outbox.
-pub fn claim_due(
+pub(crate) fn claim_due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     limit: i64,
@@ -88,7 +88,11 @@ pub fn claim_due(
 }
 
 /// Marks a mail sent.
-pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+pub(crate) fn mark_sent(
+    conn: &mut DbConnection,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(mail_outbox::table.find(id))
         .set((
             mail_outbox::status.eq("sent"),
@@ -99,7 +103,7 @@ pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryR
 }
 
 /// Records a failed attempt: retried at `retry_at`, or given up when `None`.
-pub fn mark_failed(
+pub(crate) fn mark_failed(
     conn: &mut DbConnection,
     id: i64,
     error: &str,

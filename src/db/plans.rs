@@ -48,7 +48,7 @@ pub struct PlanChanges<'a> {
 }
 
 /// The most plans a list holds (as documented): a price list, not a catalogue.
-pub const MAX_LISTED: i64 = 100;
+pub(crate) const MAX_LISTED: i64 = 100;
 
 /// The cheapest [`MAX_LISTED`] plans, cheapest first; only the active ones
 /// unless `all`.

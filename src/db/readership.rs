@@ -80,7 +80,7 @@ pub fn most_read(
 }
 
 /// Views of public articles per topic in `from..to`.
-pub fn views_by_topic(
+pub(crate) fn views_by_topic(
     conn: &mut DbConnection,
     from: NaiveDateTime,
     to: NaiveDateTime,
@@ -102,7 +102,7 @@ pub fn views_by_topic(
 }
 
 /// Slugs and names of these topics.
-pub fn topic_names(
+pub(crate) fn topic_names(
     conn: &mut DbConnection,
     ids: &[i64],
 ) -> QueryResult<HashMap<i64, (String, String)>> {

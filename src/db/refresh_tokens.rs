@@ -9,12 +9,10 @@ use super::schema::refresh_tokens;
 /// A stored refresh token (its hash, never the token).
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
-pub struct RefreshToken {
+pub(crate) struct RefreshToken {
     pub id: i64,
     pub user_id: i64,
     pub family: String,
-    pub token_hash: String,
-    pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
@@ -39,7 +37,10 @@ pub fn insert(conn: &mut DbConnection, new: &NewRefreshToken<'_>) -> QueryResult
 }
 
 /// The token with this hash.
-pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<RefreshToken>> {
+pub(crate) fn find_by_hash(
+    conn: &mut DbConnection,
+    hash: &str,
+) -> QueryResult<Option<RefreshToken>> {
     refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash))
         .select(RefreshToken::as_select())
@@ -50,7 +51,7 @@ pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<R
 /// Marks a token used, only if it still is unused and unrevoked; returns
 /// whether this call was the one that used it (so two concurrent refreshes
 /// with one token cannot both succeed).
-pub fn mark_used(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+pub(crate) fn mark_used(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
     let updated = diesel::update(
         refresh_tokens::table
             .find(id)
@@ -63,7 +64,7 @@ pub fn mark_used(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryR
 }
 
 /// Revokes every token of a login family.
-pub fn revoke_family(
+pub(crate) fn revoke_family(
     conn: &mut DbConnection,
     family: &str,
     now: NaiveDateTime,
@@ -79,7 +80,7 @@ pub fn revoke_family(
 
 /// Revokes every token of a user, optionally sparing one family (the session
 /// that asked).
-pub fn revoke_user(
+pub(crate) fn revoke_user(
     conn: &mut DbConnection,
     user_id: i64,
     except_family: Option<&str>,
@@ -97,7 +98,7 @@ pub fn revoke_user(
 
 /// Whether the login `family` has been ended (logout, logout everywhere, a
 /// password change or a reused refresh token revoke its tokens).
-pub fn family_revoked(conn: &mut DbConnection, family: &str) -> QueryResult<bool> {
+pub(crate) fn family_revoked(conn: &mut DbConnection, family: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         refresh_tokens::table
             .filter(refresh_tokens::family.eq(family))

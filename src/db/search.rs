@@ -29,7 +29,7 @@ pub enum SearchScope {
 }
 
 /// How long one search may run before it is given up (503 `search_timeout`).
-pub const SEARCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+pub(crate) const SEARCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 diesel::define_sql_function! {
     /// SQLite only: whether the running search is past its deadline. Each
@@ -48,7 +48,7 @@ thread_local! {
 /// Registers [`search_deadline_passed`] on a new SQLite connection. It reads
 /// the deadline of the thread running the query (each query runs on the
 /// blocking thread that set it).
-pub fn register_deadline(conn: &diesel::SqliteConnection) -> QueryResult<()> {
+pub(crate) fn register_deadline(conn: &diesel::SqliteConnection) -> QueryResult<()> {
     search_deadline_passed_utils::register_nondeterministic_impl(conn, || {
         DEADLINE.with(|d| d.get().is_some_and(|at| std::time::Instant::now() >= at))
     })

@@ -32,7 +32,7 @@ pub struct Subscription {
 
 impl Subscription {
     /// The state the domain rules work on.
-    pub fn terms(&self) -> Terms {
+    pub(crate) fn terms(&self) -> Terms {
         Terms {
             status: self.status,
             period: self.current_period_start.zip(self.current_period_end),
@@ -91,14 +91,14 @@ impl<'a> NewSubscription<'a> {
 /// Takes the user's row lock for the rest of the transaction, so that one
 /// user's subscription changes happen one at a time (on SQLite, it also
 /// makes the transaction a writer from its first statement).
-pub fn lock_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<usize> {
+pub(crate) fn lock_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id))
         .set(users::updated_at.eq(users::updated_at))
         .execute(conn)
 }
 
 /// The user's latest subscription (the one that counts) and its plan.
-pub fn latest_for_user(
+pub(crate) fn latest_for_user(
     conn: &mut DbConnection,
     user_id: i64,
 ) -> QueryResult<Option<(Subscription, Plan)>> {
@@ -112,7 +112,7 @@ pub fn latest_for_user(
 }
 
 /// The terms of the user's latest subscription, for the paywall.
-pub fn latest_terms(conn: &mut DbConnection, user_id: i64) -> QueryResult<Option<Terms>> {
+pub(crate) fn latest_terms(conn: &mut DbConnection, user_id: i64) -> QueryResult<Option<Terms>> {
     let row: Option<Subscription> = subscriptions::table
         .filter(subscriptions::user_id.eq(user_id))
         .order(subscriptions::id.desc())
@@ -123,7 +123,7 @@ pub fn latest_terms(conn: &mut DbConnection, user_id: i64) -> QueryResult<Option
 }
 
 /// The subscription with this public id, locked for the rest of the transaction.
-pub fn lock_by_public_id(
+pub(crate) fn lock_by_public_id(
     conn: &mut DbConnection,
     public_id: &str,
 ) -> QueryResult<Option<(Subscription, Plan)>> {
@@ -155,7 +155,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewSubscription<'_>) -> QueryResult
 
 /// Stores new terms for subscription `id`; `canceled_at` is set the first
 /// time it is given.
-pub fn save(
+pub(crate) fn save(
     conn: &mut DbConnection,
     id: i64,
     terms: &Terms,
@@ -188,14 +188,14 @@ pub fn save(
 /// An answer kept for an idempotency key.
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = idempotency_keys)]
-pub struct StoredAnswer {
+pub(crate) struct StoredAnswer {
     pub request_hash: String,
     pub response_status: i32,
     pub response_body: String,
 }
 
 /// The answer kept for `key` of this user, if any.
-pub fn stored_answer(
+pub(crate) fn stored_answer(
     conn: &mut DbConnection,
     user_id: i64,
     key: &str,
@@ -208,7 +208,7 @@ pub fn stored_answer(
 }
 
 /// Keeps the answer to a request made with `key`.
-pub fn store_answer(
+pub(crate) fn store_answer(
     conn: &mut DbConnection,
     user_id: i64,
     key: &str,
@@ -229,7 +229,7 @@ pub fn store_answer(
 
 /// Claims a payment event for processing; `false` when it was seen before
 /// (a concurrent delivery of the same event waits here for the first).
-pub fn claim_event(
+pub(crate) fn claim_event(
     conn: &mut DbConnection,
     event_id: &str,
     event_type: &str,
@@ -247,7 +247,7 @@ pub fn claim_event(
 }
 
 /// Records what processing a claimed event did.
-pub fn record_outcome(
+pub(crate) fn record_outcome(
     conn: &mut DbConnection,
     event_id: &str,
     outcome: &str,

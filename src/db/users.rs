@@ -63,7 +63,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>> {
 }
 
 /// Changes a display name.
-pub fn set_display_name(
+pub(crate) fn set_display_name(
     conn: &mut DbConnection,
     id: i64,
     name: &str,
@@ -75,7 +75,7 @@ pub fn set_display_name(
 }
 
 /// Replaces a password hash.
-pub fn set_password_hash(
+pub(crate) fn set_password_hash(
     conn: &mut DbConnection,
     id: i64,
     hash: &str,
@@ -126,7 +126,7 @@ pub fn list(
 }
 
 /// Enables or disables an account.
-pub fn set_disabled(
+pub(crate) fn set_disabled(
     conn: &mut DbConnection,
     id: i64,
     disabled: bool,
@@ -142,7 +142,7 @@ pub fn set_disabled(
 /// rotation and a revocation cannot interleave. PostgreSQL locks the user's
 /// row to the end of the transaction; SQLite's IMMEDIATE transactions
 /// already run one writer at a time.
-pub fn lock_sessions(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+pub(crate) fn lock_sessions(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
     if let DbConnection::Postgres(pg) = conn {
         diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
             .bind::<diesel::sql_types::BigInt, _>(id)

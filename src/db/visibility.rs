@@ -9,7 +9,7 @@ use super::schema::articles;
 use crate::domain::article::ArticleStatus;
 
 /// The predicate "the public may see this article now".
-pub type IsPublic = dsl::And<
+pub(crate) type IsPublic = dsl::And<
     dsl::Eq<articles::status, &'static str>,
     dsl::LtEq<articles::published_at, NaiveDateTime>,
 >;

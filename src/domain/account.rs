@@ -14,7 +14,7 @@ text_enum! {
 
 impl Role {
     /// Whether this role includes everything `other` may do.
-    pub fn includes(self, other: Role) -> bool {
+    pub(crate) fn includes(self, other: Role) -> bool {
         self.rank() >= other.rank()
     }
 
@@ -28,17 +28,17 @@ impl Role {
 }
 
 /// Shortest password accepted, in characters.
-pub const MIN_PASSWORD_CHARS: usize = 10;
+pub(crate) const MIN_PASSWORD_CHARS: usize = 10;
 /// Longest password accepted, in bytes (hashing cost grows with length).
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub(crate) const MAX_PASSWORD_BYTES: usize = 1024;
 /// Longest email accepted (RFC 5321's path limit).
-pub const MAX_EMAIL_LEN: usize = 254;
+pub(crate) const MAX_EMAIL_LEN: usize = 254;
 /// Longest display name, in characters.
-pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
+pub(crate) const MAX_DISPLAY_NAME_CHARS: usize = 100;
 
 /// An email address, trimmed and case-folded so that one mailbox is one account.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Email(String);
+pub(crate) struct Email(String);
 
 impl Email {
     /// Normalises and checks an address; the error says what is wrong.
@@ -87,7 +87,7 @@ impl Email {
 }
 
 /// Checks a new password against the policy.
-pub fn check_password(password: &str) -> Result<(), &'static str> {
+pub(crate) fn check_password(password: &str) -> Result<(), &'static str> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Err("must be at most 1024 bytes");
     }
@@ -114,7 +114,7 @@ pub fn display_name(raw: &str) -> Result<String, &'static str> {
 
 /// A limit on failed logins within a sliding window.
 #[derive(Clone, Copy, Debug)]
-pub struct Throttle {
+pub(crate) struct Throttle {
     /// Failures allowed within the window; the next attempt is refused.
     pub max_failures: i64,
     /// How far back failures count.
@@ -124,7 +124,7 @@ pub struct Throttle {
 /// Failed logins allowed for one account from one client address every
 /// 15 minutes: a guesser is stopped without locking out the owner, who
 /// comes from another address.
-pub const ACCOUNT_FROM_CLIENT_THROTTLE: Throttle = Throttle {
+pub(crate) const ACCOUNT_FROM_CLIENT_THROTTLE: Throttle = Throttle {
     max_failures: 5,
     window: chrono::Duration::minutes(15),
 };
@@ -133,13 +133,13 @@ pub const ACCOUNT_FROM_CLIENT_THROTTLE: Throttle = Throttle {
 /// 15 minutes: bounds guessing spread over many addresses. Only an attack
 /// from more than twenty addresses at once can reach it, and then the
 /// account is refused to everyone until the window passes.
-pub const ACCOUNT_THROTTLE: Throttle = Throttle {
+pub(crate) const ACCOUNT_THROTTLE: Throttle = Throttle {
     max_failures: 100,
     window: chrono::Duration::minutes(15),
 };
 
 /// Failed logins allowed per client address every 15 minutes.
-pub const CLIENT_THROTTLE: Throttle = Throttle {
+pub(crate) const CLIENT_THROTTLE: Throttle = Throttle {
     max_failures: 20,
     window: chrono::Duration::minutes(15),
 };
@@ -147,7 +147,7 @@ pub const CLIENT_THROTTLE: Throttle = Throttle {
 impl Throttle {
     /// Seconds to wait before the next attempt, or `None` when one is allowed
     /// now, given the failures in the window and when the oldest happened.
-    pub fn retry_after(
+    pub(crate) fn retry_after(
         &self,
         failures: i64,
         oldest: Option<chrono::NaiveDateTime>,

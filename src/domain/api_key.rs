@@ -26,7 +26,7 @@ impl Scope {
     }
 
     /// Reads a stored scope list (space-separated); unknown words are dropped.
-    pub fn parse_list(stored: &str) -> Vec<Self> {
+    pub(crate) fn parse_list(stored: &str) -> Vec<Self> {
         stored
             .split_whitespace()
             .filter_map(|word| match word {
@@ -48,17 +48,17 @@ impl Scope {
 }
 
 /// The allowance window: one minute.
-pub const WINDOW_SECS: i64 = 60;
+pub(crate) const WINDOW_SECS: i64 = 60;
 
 /// The start of the minute containing `at`.
-pub fn window_start(at: NaiveDateTime) -> NaiveDateTime {
+pub(crate) fn window_start(at: NaiveDateTime) -> NaiveDateTime {
     at.date()
         .and_hms_opt(at.hour(), at.minute(), 0)
         .unwrap_or(at)
 }
 
 /// Seconds until the window containing `at` ends (1 to 60).
-pub fn seconds_to_reset(at: NaiveDateTime) -> i64 {
+pub(crate) fn seconds_to_reset(at: NaiveDateTime) -> i64 {
     WINDOW_SECS - i64::from(at.second())
 }
 

@@ -44,7 +44,7 @@ text_enum! {
 }
 
 /// Average adult silent-reading speed used for reading times, in words per minute.
-pub const WORDS_PER_MINUTE: usize = 230;
+pub(crate) const WORDS_PER_MINUTE: usize = 230;
 
 /// Minutes needed to read `word_count` words, rounded up, never less than one.
 pub fn reading_time_minutes(word_count: usize) -> usize {
@@ -53,7 +53,7 @@ pub fn reading_time_minutes(word_count: usize) -> usize {
 
 /// An editor's move of an article through its lifecycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transition {
+pub(crate) enum Transition {
     /// Publish now (`None`) or at a time; a time in the future schedules it.
     Publish(Option<NaiveDateTime>),
     /// Back to draft, off the site.
@@ -65,7 +65,7 @@ pub enum Transition {
 /// Where a transition leads: the status and publication time to store, and
 /// the audit trail's name for the move.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Moved {
+pub(crate) struct Moved {
     /// The status to store (`published` for a scheduled article too).
     pub status: ArticleStatus,
     /// When it is (or was, or will be) public.
@@ -80,7 +80,7 @@ impl Transition {
     /// `published_at`. Publishing an article that is already live keeps its
     /// publication time, so republishing never reorders the front page;
     /// archiving keeps the time it was published; unpublishing forgets it.
-    pub fn apply(
+    pub(crate) fn apply(
         self,
         status: ArticleStatus,
         published_at: Option<NaiveDateTime>,

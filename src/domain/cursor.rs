@@ -29,7 +29,7 @@ pub enum Cursor {
 }
 
 /// The deepest a ranked list may be walked.
-pub const MAX_OFFSET: u32 = 1_000;
+pub(crate) const MAX_OFFSET: u32 = 1_000;
 
 /// A cursor that this API did not issue, or that belongs to another list.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

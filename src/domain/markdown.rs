@@ -12,11 +12,11 @@ use super::article::reading_time_minutes;
 
 /// The most of an article's words a preview shows, in percent: a preview
 /// tells a reader what the article is about, it does not give it away.
-pub const PREVIEW_SHARE_PERCENT: usize = 30;
+pub(crate) const PREVIEW_SHARE_PERCENT: usize = 30;
 
 /// Bumped whenever the preview rule changes, so that stored previews are
 /// rendered again at start-up (see `db::articles::rerender_previews`).
-pub const PREVIEW_RULE_VERSION: i32 = 2;
+pub(crate) const PREVIEW_RULE_VERSION: i32 = 2;
 
 /// A body in every form readers and listings need.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

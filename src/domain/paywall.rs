@@ -65,7 +65,7 @@ pub struct Access {
 
 /// Where a reader's meter stands for one article this month.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MeterState {
+pub(crate) struct MeterState {
     /// Metered articles allowed per month.
     pub limit: u32,
     /// Distinct metered articles already counted this month.
@@ -76,7 +76,7 @@ pub struct MeterState {
 
 /// What to do for one read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Decision {
+pub(crate) struct Decision {
     /// What the reader gets.
     pub access: Access,
     /// Whether this read must be counted on the meter (a new metered article
@@ -103,7 +103,7 @@ const fn preview(reason: AccessReason) -> Decision {
 
 /// Decides whether `reader` may read an article of `level` whole, given the
 /// reader's meter for it (ignored for readers who are not metered).
-pub fn decide(level: AccessLevel, reader: Reader, meter: MeterState) -> Decision {
+pub(crate) fn decide(level: AccessLevel, reader: Reader, meter: MeterState) -> Decision {
     match (level, reader) {
         (AccessLevel::Free, _) => whole(AccessReason::Free),
         (_, Reader::Staff) => whole(AccessReason::Staff),
@@ -137,7 +137,7 @@ pub fn decide(level: AccessLevel, reader: Reader, meter: MeterState) -> Decision
 }
 
 /// Whether reads by this reader go through the meter at all.
-pub fn is_metered(reader: Reader) -> bool {
+pub(crate) fn is_metered(reader: Reader) -> bool {
     matches!(reader, Reader::Anonymous | Reader::Registered)
 }
 

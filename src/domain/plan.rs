@@ -11,7 +11,7 @@ text_enum! {
 }
 
 /// Whether `code` is an ISO 4217 currency code shape (three capital letters).
-pub fn is_currency(code: &str) -> bool {
+pub(crate) fn is_currency(code: &str) -> bool {
     code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
@@ -31,7 +31,7 @@ mod tests {
 
 /// Why a payment does not pay for a plan's period.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PaymentMismatch {
+pub(crate) enum PaymentMismatch {
     /// No amount or currency was reported.
     #[error("the payment names no amount or currency")]
     Missing,
@@ -64,7 +64,7 @@ pub enum PaymentMismatch {
 /// Checks that a reported payment pays exactly for one period of a plan:
 /// its price, in its currency, for one billing interval (28 to 31 days for
 /// a month, 365 or 366 for a year; an hour either way for clocks).
-pub fn check_payment(
+pub(crate) fn check_payment(
     price_minor: i64,
     currency: &str,
     interval: BillingInterval,

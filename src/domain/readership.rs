@@ -9,18 +9,18 @@ pub fn hour_of(at: NaiveDateTime) -> NaiveDateTime {
 
 /// Daily views below which a topic's own average does not count: a topic
 /// read 2 times a day that gets 6 views is not "rising" threefold.
-pub const TRENDING_FLOOR_PER_DAY: f64 = 10.0;
+pub(crate) const TRENDING_FLOOR_PER_DAY: f64 = 10.0;
 
 /// How much faster a topic is read in the last 24 hours than usual:
 /// `views_24h / max(views_previous_7d / 7, TRENDING_FLOOR_PER_DAY)`.
-pub fn trending_score(views_24h: i64, views_previous_7d: i64) -> f64 {
+pub(crate) fn trending_score(views_24h: i64, views_previous_7d: i64) -> f64 {
     let daily_average = views_previous_7d as f64 / 7.0;
     views_24h as f64 / daily_average.max(TRENDING_FLOOR_PER_DAY)
 }
 
 /// One topic's readership, as ranked.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TopicTrend {
+pub(crate) struct TopicTrend {
     /// The topic.
     pub topic_id: i64,
     /// Views in the last 24 hours.
@@ -33,7 +33,7 @@ pub struct TopicTrend {
 
 /// The topics read in the last 24 hours, highest score first (then most
 /// views, then lowest id), at most `limit`.
-pub fn rank_trending(
+pub(crate) fn rank_trending(
     last_24h: &std::collections::HashMap<i64, i64>,
     previous_7d: &std::collections::HashMap<i64, i64>,
     limit: usize,

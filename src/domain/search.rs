@@ -13,12 +13,12 @@
 //! reason, never passed to the database.
 
 /// Longest query accepted, in characters.
-pub const MAX_QUERY_CHARS: usize = 200;
+pub(crate) const MAX_QUERY_CHARS: usize = 200;
 /// Most clauses accepted in one query: each is another index lookup.
-pub const MAX_CLAUSES: usize = 8;
+pub(crate) const MAX_CLAUSES: usize = 8;
 /// Fewest characters before a `*`: shorter prefixes match so many words
 /// that one query merges a large part of the index.
-pub const MIN_PREFIX_CHARS: usize = 3;
+pub(crate) const MIN_PREFIX_CHARS: usize = 3;
 
 /// One part of a query.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,12 +1,12 @@
 //! Slugs: the lowercase, hyphenated identifiers in URLs.
 
 /// Longest slug accepted.
-pub const MAX_SLUG_LEN: usize = 120;
+pub(crate) const MAX_SLUG_LEN: usize = 120;
 
 /// A slug made from a headline or a name: ASCII letters and digits, lowercased,
 /// everything else collapsed into single hyphens. Letters with accents lose
 /// them; other scripts are dropped. Empty when nothing usable remains.
-pub fn slugify(text: &str) -> String {
+pub(crate) fn slugify(text: &str) -> String {
     let mut slug = String::with_capacity(text.len());
     for c in text.chars().flat_map(fold_accent) {
         if c.is_ascii_alphanumeric() {
@@ -47,7 +47,7 @@ fn fold_accent(c: char) -> Option<char> {
 }
 
 /// Whether `slug` is acceptable as given by a client.
-pub fn is_valid(slug: &str) -> bool {
+pub(crate) fn is_valid(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= MAX_SLUG_LEN
         && !slug.starts_with('-')

@@ -32,18 +32,18 @@ text_enum! {
 
 impl SubscriptionStatus {
     /// Whether a subscription in this state reads everything whole.
-    pub fn gives_access(self) -> bool {
+    pub(crate) fn gives_access(self) -> bool {
         matches!(self, Self::Active | Self::PastDue | Self::Canceled)
     }
 
     /// Whether a subscription in this state stands in the way of a new one.
-    pub fn is_live(self) -> bool {
+    pub(crate) fn is_live(self) -> bool {
         !matches!(self, Self::Expired)
     }
 }
 
 /// How long a subscription may wait for its first payment before it lapses.
-pub const INCOMPLETE_TTL: Duration = Duration::hours(24);
+pub(crate) const INCOMPLETE_TTL: Duration = Duration::hours(24);
 
 /// The stored state of one subscription.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +64,7 @@ pub struct Terms {
 
 /// Something that happens to a subscription.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Event {
+pub(crate) enum Event {
     /// The processor took a payment covering `start..end`.
     PaymentSucceeded {
         /// When the payment happened.
@@ -110,7 +110,7 @@ impl Event {
 
 /// Why an event changes nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// The event is older than what it would change (a replay or a late delivery).
     #[error("the event is older than the subscription's state")]
     Stale,
@@ -145,7 +145,7 @@ impl Terms {
     /// An active subscription whose period has ended without a renewal is
     /// overdue: `past_due` for `grace`, then `expired`. A canceled one expires
     /// when its period ends; an incomplete one after [`INCOMPLETE_TTL`].
-    pub fn status_at(&self, now: NaiveDateTime, grace: Duration) -> SubscriptionStatus {
+    pub(crate) fn status_at(&self, now: NaiveDateTime, grace: Duration) -> SubscriptionStatus {
         use SubscriptionStatus::*;
         match (self.status, self.period_end()) {
             (Incomplete, _) if now < self.created_at + INCOMPLETE_TTL => Incomplete,
@@ -158,12 +158,12 @@ impl Terms {
     }
 
     /// Whether the subscriber reads everything whole at `now`.
-    pub fn gives_access_at(&self, now: NaiveDateTime, grace: Duration) -> bool {
+    pub(crate) fn gives_access_at(&self, now: NaiveDateTime, grace: Duration) -> bool {
         self.status_at(now, grace).gives_access()
     }
 
     /// The state after `event`, or why it changes nothing.
-    pub fn apply(&self, event: Event, grace: Duration) -> Result<Self, Refusal> {
+    pub(crate) fn apply(&self, event: Event, grace: Duration) -> Result<Self, Refusal> {
         use SubscriptionStatus::*;
         let at = event.at();
         let current = self.status_at(at, grace);

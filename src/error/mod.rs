@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 pub mod responses;
 
 /// The media type of every error body.
-pub const PROBLEM_JSON: &str = "application/problem+json";
+pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One field of the request that was not acceptable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -163,7 +163,7 @@ fn code_schema() -> utoipa::openapi::Object {
 impl ApiError {
     /// Every `code` a problem can carry, in the order of the variants, then
     /// the conflict codes.
-    pub fn codes() -> Vec<&'static str> {
+    pub(crate) fn codes() -> Vec<&'static str> {
         let one_of_each = [
             Self::NotFound("article"),
             Self::RouteNotFound,
@@ -359,7 +359,7 @@ impl ConflictCode {
 
 /// What a 5xx was caused by: any error, kept whole so that the log shows
 /// its chain of sources (strings convert too, for causes with no error).
-pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub(crate) type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// An error and each of its sources, outermost first, joined by `: `.
 pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
@@ -464,7 +464,7 @@ impl From<actix_web::error::BlockingError> for ApiError {
 }
 
 /// Turns actix's own JSON body rejections into problems.
-pub fn json_error(
+pub(crate) fn json_error(
     err: actix_web::error::JsonPayloadError,
     _: &actix_web::HttpRequest,
 ) -> actix_web::Error {
@@ -482,12 +482,12 @@ pub fn json_error(
 }
 
 /// Whether reading a body failed because it missed its deadline.
-pub fn is_body_timeout(error: &actix_web::error::PayloadError) -> bool {
+pub(crate) fn is_body_timeout(error: &actix_web::error::PayloadError) -> bool {
     matches!(error, actix_web::error::PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut)
 }
 
 /// Turns actix's own path rejections into problems.
-pub fn path_error(
+pub(crate) fn path_error(
     err: actix_web::error::PathError,
     _: &actix_web::HttpRequest,
 ) -> actix_web::Error {

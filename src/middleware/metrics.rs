@@ -13,7 +13,7 @@ use crate::metrics::{REQUEST_ID, method_label, request_id};
 use crate::state::AppState;
 
 /// Middleware: request id in and out, one log line per request, metrics.
-pub async fn observe(
+pub(crate) async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {

@@ -29,7 +29,7 @@ use crate::state::AppState;
 /// pipelined requests that memory is the latest request's, an actix-http
 /// limitation). Where no GET exists the answer is the GET's: 404, or 405
 /// with `Allow`.
-pub async fn head_as_get(
+pub(crate) async fn head_as_get(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -44,7 +44,7 @@ pub async fn head_as_get(
 /// NUL in any text value: a 500 before this), so a percent-encoded NUL in
 /// the path is a 404 before any handler. Queries are checked by
 /// `http::Query`, JSON bodies by `http::Json`.
-pub async fn refuse_nul_in_paths(
+pub(crate) async fn refuse_nul_in_paths(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -65,7 +65,7 @@ pub async fn refuse_nul_in_paths(
 /// announcing a body and sending a byte every few seconds held a connection
 /// (and a worker's attention) forever. Past the deadline, reading the body
 /// fails, the handler answers 408 and the connection closes.
-pub async fn bound_body_time(
+pub(crate) async fn bound_body_time(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -113,9 +113,9 @@ impl futures_util::Stream for BodyDeadline {
 }
 
 /// What a body that missed its deadline fails with.
-pub const BODY_TOO_SLOW: &str = "the request body did not arrive in time";
+pub(crate) const BODY_TOO_SLOW: &str = "the request body did not arrive in time";
 
-pub async fn refuse_oversized_heads(
+pub(crate) async fn refuse_oversized_heads(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -137,7 +137,7 @@ pub async fn refuse_oversized_heads(
 /// weak one whenever the client takes a coding we send). A 200 or 304 says
 /// `Vary: Accept-Encoding`, or a shared cache could hand a stored brotli
 /// body to a client that cannot read it, or the reverse.
-pub async fn encoding_aware_caching(
+pub(crate) async fn encoding_aware_caching(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {

@@ -8,15 +8,15 @@ use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr, Response};
 
 /// The security scheme of operations any signed-in account may call.
-pub const BEARER: &str = "bearer";
+pub(crate) const BEARER: &str = "bearer";
 /// The security scheme of operations under `/admin`: the same kind of token,
 /// but only an admin's is accepted (tests/api/admin.rs tries every lesser role).
-pub const ADMIN_BEARER: &str = "admin_bearer";
+pub(crate) const ADMIN_BEARER: &str = "admin_bearer";
 
 /// The longest value each response header can take, and its syntax where
 /// that is fixed. Every header a response documents must be listed (a unit
 /// test checks), so a client knows how much to expect.
-pub const HEADER_BOUNDS: [(&str, usize, Option<&str>); 15] = [
+pub(crate) const HEADER_BOUNDS: [(&str, usize, Option<&str>); 15] = [
     // One of CORS_ALLOWED_ORIGINS, echoed.
     ("Access-Control-Allow-Origin", 2048, None),
     ("Cache-Control", 128, None),
@@ -58,7 +58,7 @@ fn operations(doc: &mut OpenApiDoc) -> impl Iterator<Item = (&String, &mut Opera
 /// Operations that name no security scheme are open to anyone: say so with
 /// the empty requirement, so that "no scheme" is never an omission. Those
 /// under `/admin` name the admin scheme instead of the general one.
-pub fn declare_security(doc: &mut OpenApiDoc) {
+pub(crate) fn declare_security(doc: &mut OpenApiDoc) {
     for (path, operation) in operations(doc) {
         let security = operation.security.get_or_insert_with(Vec::new);
         if security.is_empty() {
@@ -74,7 +74,7 @@ pub fn declare_security(doc: &mut OpenApiDoc) {
 /// limits: 429 when a client is over its allowance, 401 when an `X-API-Key`
 /// is unknown or revoked. Operations that document their own 401 or 429
 /// keep them.
-pub fn add_limit_responses(doc: &mut OpenApiDoc) {
+pub(crate) fn add_limit_responses(doc: &mut OpenApiDoc) {
     for (_, operation) in operations(doc) {
         refer_unless_documented(
             operation,
@@ -98,7 +98,7 @@ fn refer_unless_documented(operation: &mut Operation, responses: [(&str, &str); 
 /// headers are over `config::MAX_HEADER_BYTES`, and 500 `internal_error` when
 /// something fails on our side (logged with the request id, never with the
 /// cause in the body).
-pub fn add_server_wide_errors(doc: &mut OpenApiDoc) {
+pub(crate) fn add_server_wide_errors(doc: &mut OpenApiDoc) {
     for (_, operation) in operations(doc) {
         refer_unless_documented(
             operation,
@@ -147,7 +147,7 @@ fn add_common_headers(response: &mut Response, counted: bool) {
 
 /// CORS and rate-limit headers are added by middleware to every answer
 /// (every path is counted); document them on each response.
-pub fn add_common_headers_everywhere(doc: &mut OpenApiDoc) {
+pub(crate) fn add_common_headers_everywhere(doc: &mut OpenApiDoc) {
     for (_, operation) in operations(doc) {
         for (status, response) in operation.responses.responses.iter_mut() {
             if let RefOr::T(response) = response {
@@ -179,7 +179,7 @@ fn bound(header: &mut RefOr<Header>, name: &str) {
 }
 
 /// Gives every documented response header its bound from [`HEADER_BOUNDS`].
-pub fn bound_headers(doc: &mut OpenApiDoc) {
+pub(crate) fn bound_headers(doc: &mut OpenApiDoc) {
     let bound_all = |response: &mut RefOr<Response>| {
         if let RefOr::T(response) = response {
             for (name, header) in response.headers.iter_mut() {

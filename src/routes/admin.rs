@@ -23,7 +23,7 @@ use crate::views::{AdminUser, AuditEvent, AuditList, ListMeta, UserList};
 /// Search and pagination for accounts.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct UserListParams {
+pub(crate) struct UserListParams {
     /// Only accounts whose email contains this text (case-insensitive), e.g. `@example.com`.
     #[param(max_length = 254)]
     pub q: Option<String>,
@@ -38,7 +38,7 @@ pub struct UserListParams {
 /// Pagination for the audit trail.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct AuditListParams {
+pub(crate) struct AuditListParams {
     /// Page size.
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
@@ -51,7 +51,7 @@ pub struct AuditListParams {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "editor"}))]
-pub struct UpdateUserRequest {
+pub(crate) struct UpdateUserRequest {
     /// The account's new role.
     pub role: Option<Role>,
     /// Disable (true) or re-enable (false) the account. Disabling ends its
@@ -81,7 +81,7 @@ fn private<T: serde::Serialize>(value: &T) -> HttpResponse {
     )
 )]
 #[get("/admin/users")]
-pub async fn list_users(
+pub(crate) async fn list_users(
     state: web::Data<AppState>,
     _admin: Admin,
     Query(params): Query<UserListParams>,
@@ -132,7 +132,7 @@ pub async fn list_users(
     )
 )]
 #[patch("/admin/users/{id}")]
-pub async fn update_user(
+pub(crate) async fn update_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     admin: Admin,
@@ -216,7 +216,7 @@ fn apply_user_change(
     )
 )]
 #[get("/admin/audit")]
-pub async fn list_audit(
+pub(crate) async fn list_audit(
     state: web::Data<AppState>,
     _admin: Admin,
     Query(params): Query<AuditListParams>,

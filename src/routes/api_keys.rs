@@ -25,7 +25,7 @@ use crate::views::{ApiKey, ApiKeyList, CreatedApiKey, ListMeta};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Harbour Monitor syndication", "scopes": ["content:full"], "rate_limit_per_minute": 600}))]
-pub struct CreateApiKeyRequest {
+pub(crate) struct CreateApiKeyRequest {
     /// Who it is for.
     #[schema(min_length = 1, max_length = 100)]
     pub name: String,
@@ -40,7 +40,7 @@ pub struct CreateApiKeyRequest {
 /// Pagination for keys.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ApiKeyListParams {
+pub(crate) struct ApiKeyListParams {
     /// Page size.
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub limit: Option<i64>,
@@ -76,7 +76,7 @@ fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResp
     )
 )]
 #[post("/admin/api-keys")]
-pub async fn create_api_key(
+pub(crate) async fn create_api_key(
     state: web::Data<AppState>,
     admin: Admin,
     body: Body<CreateApiKeyRequest>,
@@ -175,7 +175,7 @@ fn insert_key(
     )
 )]
 #[get("/admin/api-keys")]
-pub async fn list_api_keys(
+pub(crate) async fn list_api_keys(
     state: web::Data<AppState>,
     _admin: Admin,
     Query(params): Query<ApiKeyListParams>,
@@ -217,7 +217,7 @@ pub async fn list_api_keys(
     )
 )]
 #[delete("/admin/api-keys/{id}")]
-pub async fn revoke_api_key(
+pub(crate) async fn revoke_api_key(
     state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<i64>,

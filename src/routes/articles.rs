@@ -36,7 +36,7 @@ use crate::views::{self, Article, ArticleList, ArticleSummary, EditorArticle, Li
 /// Filters and pagination for the article list; filters combine with AND.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ArticleListParams {
+pub(crate) struct ArticleListParams {
     /// Only articles filed under this topic (slug), as primary or secondary
     /// topic, e.g. `energy`.
     #[param(min_length = 1, max_length = 120)]
@@ -92,7 +92,7 @@ pub struct ArticleListParams {
 /// The order of the article list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ArticleSort {
+pub(crate) enum ArticleSort {
     /// Newest first.
     Latest,
     /// Most views in the window first.
@@ -103,7 +103,7 @@ pub enum ArticleSort {
 
 /// How far back `most_read` counts views.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-pub enum ReadWindow {
+pub(crate) enum ReadWindow {
     /// The last 24 hours.
     #[serde(rename = "24h")]
     Day,
@@ -298,7 +298,7 @@ fn field_errors(error: ApiError) -> Vec<FieldError> {
     security((), ("bearer" = []), ("api_key" = []))
 )]
 #[get("/articles")]
-pub async fn list_articles(
+pub(crate) async fn list_articles(
     state: web::Data<AppState>,
     req: HttpRequest,
     reader: MaybeAuthUser,
@@ -569,7 +569,7 @@ async fn search_articles(
     security((), ("bearer" = []), ("api_key" = []))
 )]
 #[get("/articles/{slug}")]
-pub async fn get_article(
+pub(crate) async fn get_article(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,
@@ -857,7 +857,7 @@ fn respond(
 }
 
 /// Whose meter a read goes through.
-pub struct MeterIdentity {
+pub(crate) struct MeterIdentity {
     /// The kind of reader.
     pub reader: Reader,
     /// The meter's key: `user:<id>` or `anon:<token id>`.

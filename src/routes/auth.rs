@@ -27,7 +27,7 @@ use crate::views::{self, Session};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "ana.lopez@example.com", "password": "correct horse battery", "display_name": "Ana López"}))]
-pub struct RegisterRequest {
+pub(crate) struct RegisterRequest {
     /// Sign-in email; trimmed and lower-cased.
     #[schema(max_length = 254)]
     pub email: String,
@@ -47,7 +47,7 @@ pub struct RegisterRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "ana.lopez@example.com", "password": "correct horse battery"}))]
-pub struct LoginRequest {
+pub(crate) struct LoginRequest {
     /// Sign-in email.
     #[schema(max_length = 254)]
     pub email: String,
@@ -60,7 +60,7 @@ pub struct LoginRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"refresh_token": "3q2-7wAAAAAb8Xl0b2tlbl9vZl9leGFtcGxlX29ubHk"}))]
-pub struct RefreshRequest {
+pub(crate) struct RefreshRequest {
     /// The refresh token from the last session response.
     #[schema(max_length = 128)]
     pub refresh_token: String,
@@ -483,7 +483,7 @@ pub async fn logout(
     )
 )]
 #[post("/auth/logout-all")]
-pub async fn logout_all(
+pub(crate) async fn logout_all(
     state: web::Data<AppState>,
     user: AuthUser,
 ) -> Result<HttpResponse, ApiError> {

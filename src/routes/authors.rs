@@ -26,7 +26,7 @@ use crate::views::{Author, AuthorList};
     )
 )]
 #[get("/authors")]
-pub async fn list_authors(
+pub(crate) async fn list_authors(
     state: web::Data<AppState>,
     req: HttpRequest,
     Query(params): Query<SlugListParams>,
@@ -60,7 +60,7 @@ pub async fn list_authors(
     )
 )]
 #[get("/authors/{slug}")]
-pub async fn get_author(
+pub(crate) async fn get_author(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,

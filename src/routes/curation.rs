@@ -28,7 +28,7 @@ use crate::views::{Author, Source, Topic};
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Arctic", "description": "The far north: shipping, climate and security."}))]
-pub struct TopicInput {
+pub(crate) struct TopicInput {
     #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     #[schema(min_length = 1, max_length = 100)]
@@ -41,7 +41,7 @@ pub struct TopicInput {
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Irina Volkova", "bio": "Covers shipping.", "affiliation": "vedomosti-vostoka"}))]
-pub struct AuthorInput {
+pub(crate) struct AuthorInput {
     #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     #[schema(min_length = 1, max_length = 100)]
@@ -65,7 +65,7 @@ pub struct AuthorInput {
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Le Courrier du Rhône", "country": "FR", "language": "fr", "homepage_url": "https://courrier-du-rhone.example"}))]
-pub struct SourceInput {
+pub(crate) struct SourceInput {
     #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     #[schema(min_length = 1, max_length = 100)]
@@ -271,7 +271,7 @@ fn topic_view(conn: &mut DbConnection, slug: &str, now: NaiveDateTime) -> Result
     )
 )]
 #[post("/topics")]
-pub async fn create_topic(
+pub(crate) async fn create_topic(
     state: web::Data<AppState>,
     user: Editor,
     body: Body<TopicInput>,
@@ -328,7 +328,7 @@ pub async fn create_topic(
     )
 )]
 #[patch("/topics/{slug}")]
-pub async fn update_topic(
+pub(crate) async fn update_topic(
     state: web::Data<AppState>,
     user: Editor,
     path: web::Path<String>,
@@ -399,7 +399,7 @@ fn update_topic_in(
     )
 )]
 #[delete("/topics/{slug}")]
-pub async fn delete_topic(
+pub(crate) async fn delete_topic(
     state: web::Data<AppState>,
     user: Editor,
     path: web::Path<String>,
@@ -470,7 +470,7 @@ fn check_author(body: &AuthorInput, creating: bool) -> Result<(), ApiError> {
     )
 )]
 #[post("/authors")]
-pub async fn create_author(
+pub(crate) async fn create_author(
     state: web::Data<AppState>,
     user: Editor,
     body: Body<AuthorInput>,
@@ -533,7 +533,7 @@ pub async fn create_author(
     )
 )]
 #[patch("/authors/{slug}")]
-pub async fn update_author(
+pub(crate) async fn update_author(
     state: web::Data<AppState>,
     user: Editor,
     path: web::Path<String>,
@@ -597,7 +597,7 @@ pub async fn update_author(
     )
 )]
 #[delete("/authors/{slug}")]
-pub async fn delete_author(
+pub(crate) async fn delete_author(
     state: web::Data<AppState>,
     user: Editor,
     path: web::Path<String>,
@@ -686,7 +686,7 @@ fn check_source(body: &SourceInput, creating: bool) -> Result<(), ApiError> {
     )
 )]
 #[post("/sources")]
-pub async fn create_source(
+pub(crate) async fn create_source(
     state: web::Data<AppState>,
     user: Editor,
     body: Body<SourceInput>,
@@ -748,7 +748,7 @@ pub async fn create_source(
     )
 )]
 #[patch("/sources/{slug}")]
-pub async fn update_source(
+pub(crate) async fn update_source(
     state: web::Data<AppState>,
     user: Editor,
     path: web::Path<String>,
@@ -809,7 +809,7 @@ pub async fn update_source(
     )
 )]
 #[delete("/sources/{slug}")]
-pub async fn delete_source(
+pub(crate) async fn delete_source(
     state: web::Data<AppState>,
     user: Editor,
     path: web::Path<String>,

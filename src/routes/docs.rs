@@ -16,7 +16,7 @@ use crate::state::AppState;
     )
 )]
 #[get("/openapi.json")]
-pub async fn get_openapi(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+pub(crate) async fn get_openapi(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let etag = state.openapi_etag.as_str();
     let current = crate::negotiation::still_fresh(req.headers(), Some(etag), None);
     let mut response = if current {

@@ -21,7 +21,7 @@ use crate::surrogate::{SurrogateKeys, Tagged};
 /// Which articles a feed carries; filters combine with AND.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct FeedParams {
+pub(crate) struct FeedParams {
     /// Only articles filed under this topic (slug).
     #[param(min_length = 1, max_length = 120, example = "energy")]
     pub topic: Option<String>,
@@ -278,7 +278,7 @@ pub async fn atom(
     )
 )]
 #[get("/feeds/json")]
-pub async fn json_feed(
+pub(crate) async fn json_feed(
     state: web::Data<AppState>,
     req: HttpRequest,
     Query(params): Query<FeedParams>,

@@ -11,7 +11,7 @@ use crate::state::AppState;
 
 /// A probe's answer.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct HealthStatus {
+pub(crate) struct HealthStatus {
     /// `ok` when healthy.
     #[schema(example = "ok", max_length = 16)]
     pub status: &'static str,
@@ -62,7 +62,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         example = "newsdesk_http_requests_total{method=\"GET\",route=\"/api/v1/articles\",status=\"200\"} 42\n"))
 )]
 #[get("/metrics")]
-pub async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let pool = state.db.pool().state();
     let metrics = state
         .metrics

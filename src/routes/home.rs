@@ -44,7 +44,7 @@ pub fn trending_topics(
 /// How many trending topics to return.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct TrendingParams {
+pub(crate) struct TrendingParams {
     /// How many topics, at most.
     #[param(minimum = 1, maximum = 50, default = 10)]
     pub limit: Option<i64>,
@@ -70,7 +70,7 @@ pub struct TrendingParams {
     )
 )]
 #[get("/topics/trending")]
-pub async fn get_trending_topics(
+pub(crate) async fn get_trending_topics(
     state: web::Data<AppState>,
     req: HttpRequest,
     Query(params): Query<TrendingParams>,
@@ -117,7 +117,7 @@ const MOST_READ: i64 = 5;
     )
 )]
 #[get("/home")]
-pub async fn get_home(
+pub(crate) async fn get_home(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {

@@ -22,7 +22,7 @@ use crate::views::{MeterView, User};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"display_name": "Ana L."}))]
-pub struct UpdateMeRequest {
+pub(crate) struct UpdateMeRequest {
     /// A new display name.
     #[schema(
         min_length = 1,
@@ -36,7 +36,7 @@ pub struct UpdateMeRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"current_password": "correct horse battery", "new_password": "a longer passphrase now"}))]
-pub struct ChangePasswordRequest {
+pub(crate) struct ChangePasswordRequest {
     /// The password in use now.
     #[schema(max_length = 1024)]
     pub current_password: String,
@@ -70,7 +70,7 @@ fn private(user: users::User) -> HttpResponse {
     )
 )]
 #[get("/me")]
-pub async fn get_me(me: AuthUser) -> HttpResponse {
+pub(crate) async fn get_me(me: AuthUser) -> HttpResponse {
     private(me.account)
 }
 
@@ -91,7 +91,7 @@ pub async fn get_me(me: AuthUser) -> HttpResponse {
     )
 )]
 #[patch("/me")]
-pub async fn update_me(
+pub(crate) async fn update_me(
     state: web::Data<AppState>,
     me: AuthUser,
     body: Json<UpdateMeRequest>,
@@ -131,7 +131,7 @@ pub async fn update_me(
     )
 )]
 #[post("/me/password")]
-pub async fn change_password(
+pub(crate) async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
     me: AuthUser,
@@ -179,7 +179,7 @@ pub async fn change_password(
     )
 )]
 #[get("/me/meter")]
-pub async fn get_my_meter(
+pub(crate) async fn get_my_meter(
     state: web::Data<AppState>,
     me: AuthUser,
 ) -> Result<HttpResponse, ApiError> {

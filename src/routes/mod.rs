@@ -22,7 +22,7 @@ pub mod webhooks;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers every `/api/v1` endpoint.
-pub fn configure(cfg: &mut ServiceConfig<'_>) {
+pub(crate) fn configure(cfg: &mut ServiceConfig<'_>) {
     cfg.service(articles::list_articles)
         .service(articles::get_article)
         .service(home::get_home)

@@ -28,7 +28,7 @@ const MAILS_PER_ADDRESS: i32 = 3;
 
 /// A newsletter.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct NewsletterView {
+pub(crate) struct NewsletterView {
     /// Identifier used in URLs.
     #[schema(
         example = "daily",
@@ -46,7 +46,7 @@ pub struct NewsletterView {
 
 /// The newsletters on offer.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct NewsletterList {
+pub(crate) struct NewsletterList {
     /// Every newsletter (at most 100).
     #[schema(max_items = 100)]
     pub data: Vec<NewsletterView>,
@@ -62,7 +62,7 @@ impl Tagged for NewsletterList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "ana@example.com"}))]
-pub struct SignupRequest {
+pub(crate) struct SignupRequest {
     /// The address to send the newsletter to.
     #[schema(max_length = 254)]
     pub email: String,
@@ -72,7 +72,7 @@ pub struct SignupRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"token": "Zq3v0Yl8m2TgS1b5xWcK7fH4rP9dN6aE0uJ2iQ8oL3y"}))]
-pub struct TokenRequest {
+pub(crate) struct TokenRequest {
     /// The token, as written in the mail.
     #[schema(max_length = 100)]
     pub token: String,
@@ -81,7 +81,7 @@ pub struct TokenRequest {
 /// The token of a one-click unsubscribe link.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct OneClickParams {
+pub(crate) struct OneClickParams {
     /// The token from the `List-Unsubscribe` link.
     #[param(max_length = 100)]
     pub token: String,
@@ -89,7 +89,7 @@ pub struct OneClickParams {
 
 /// What happened to a request about a subscription.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SignupStatus {
+pub(crate) struct SignupStatus {
     /// The newsletter.
     #[schema(
         example = "daily",
@@ -104,7 +104,7 @@ pub struct SignupStatus {
 
 /// The answer to a sign-up: the same whatever the address's state.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SignupAccepted {
+pub(crate) struct SignupAccepted {
     /// For people.
     #[schema(
         example = "Check your inbox: if this address can receive mail, a confirmation link is on its way."
@@ -128,7 +128,7 @@ fn new_token() -> Result<(String, String), ApiError> {
     )
 )]
 #[get("/newsletters")]
-pub async fn list_newsletters(
+pub(crate) async fn list_newsletters(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -428,7 +428,7 @@ pub async fn unsubscribe(
     )
 )]
 #[post("/newsletters/unsubscribe/one-click")]
-pub async fn unsubscribe_one_click(
+pub(crate) async fn unsubscribe_one_click(
     state: web::Data<AppState>,
     Query(params): Query<OneClickParams>,
 ) -> Result<HttpResponse, ApiError> {

@@ -27,12 +27,12 @@ use crate::state::AppState;
 use crate::views::EditorArticle;
 
 /// Longest body accepted, in bytes of Markdown.
-pub const MAX_BODY_BYTES: usize = 200_000;
+pub(crate) const MAX_BODY_BYTES: usize = 200_000;
 
 /// The picture at the top of an article.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct HeroImageInput {
+pub(crate) struct HeroImageInput {
     /// An http(s) URL.
     #[schema(
         max_length = 2048,
@@ -54,7 +54,7 @@ pub struct HeroImageInput {
 /// The foreign original an article translates.
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OriginalInput {
+pub(crate) struct OriginalInput {
     /// The source's slug.
     #[schema(
         example = "vedomosti-vostoka",
@@ -94,7 +94,7 @@ pub struct OriginalInput {
     "dateline": "VLADIVOSTOK",
     "original": {"source": "vedomosti-vostoka", "title": "Порт замёрз раньше срока", "translator": "Daniel Hart"}
 }))]
-pub struct CreateArticleRequest {
+pub(crate) struct CreateArticleRequest {
     /// Defaults to one made from the headline; made unique with a suffix.
     #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
@@ -144,7 +144,7 @@ fn default_kind() -> ArticleKind {
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"headline": "The port that froze three weeks early", "featured": true, "featured_rank": 1}))]
-pub struct UpdateArticleRequest {
+pub(crate) struct UpdateArticleRequest {
     #[schema(max_length = 120, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     #[schema(min_length = 1, max_length = 300)]
@@ -206,7 +206,7 @@ impl From<CreateArticleRequest> for UpdateArticleRequest {
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"publish_at": "2026-12-01T06:00:00Z"}))]
-pub struct PublishRequest {
+pub(crate) struct PublishRequest {
     /// Publish at this time (RFC 3339) instead of now. A future time
     /// schedules the article: it appears on its own then.
     #[schema(max_length = 35)]
@@ -469,7 +469,7 @@ fn article_keys(id: i64) -> [String; 2] {
     )
 )]
 #[post("/articles")]
-pub async fn create_article(
+pub(crate) async fn create_article(
     state: web::Data<AppState>,
     user: Editor,
     body: Body<CreateArticleRequest>,
@@ -764,7 +764,7 @@ fn changed_fields(req: &UpdateArticleRequest) -> Vec<&'static str> {
     )
 )]
 #[patch("/articles/{slug}")]
-pub async fn update_article(
+pub(crate) async fn update_article(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Editor,
@@ -888,7 +888,7 @@ async fn run_transition(
     )
 )]
 #[post("/articles/{slug}/publish")]
-pub async fn publish_article(
+pub(crate) async fn publish_article(
     state: web::Data<AppState>,
     user: Editor,
     slug: web::Path<String>,
@@ -931,7 +931,7 @@ pub async fn publish_article(
     )
 )]
 #[post("/articles/{slug}/unpublish")]
-pub async fn unpublish_article(
+pub(crate) async fn unpublish_article(
     state: web::Data<AppState>,
     user: Editor,
     slug: web::Path<String>,
@@ -957,7 +957,7 @@ pub async fn unpublish_article(
     )
 )]
 #[post("/articles/{slug}/archive")]
-pub async fn archive_article(
+pub(crate) async fn archive_article(
     state: web::Data<AppState>,
     user: Editor,
     slug: web::Path<String>,
@@ -981,7 +981,7 @@ pub async fn archive_article(
     )
 )]
 #[delete("/articles/{slug}")]
-pub async fn delete_article(
+pub(crate) async fn delete_article(
     state: web::Data<AppState>,
     user: Editor,
     slug: web::Path<String>,

@@ -26,7 +26,7 @@ use crate::views::{ListMeta, Plan, PlanList};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"code": "student-yearly", "name": "Student, yearly", "price_minor": 990, "currency": "USD", "interval": "year"}))]
-pub struct CreatePlanRequest {
+pub(crate) struct CreatePlanRequest {
     /// Stable identifier: lowercase letters, digits and single hyphens.
     #[schema(max_length = 60, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub code: String,
@@ -47,7 +47,7 @@ pub struct CreatePlanRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"active": false}))]
-pub struct UpdatePlanRequest {
+pub(crate) struct UpdatePlanRequest {
     #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// New price for new subscriptions and renewals.
@@ -91,7 +91,7 @@ fn one_plan(conn: &mut DbConnection, code: &str) -> Result<Plan, ApiError> {
     )
 )]
 #[get("/plans")]
-pub async fn list_plans(
+pub(crate) async fn list_plans(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -127,7 +127,7 @@ pub async fn list_plans(
     )
 )]
 #[post("/admin/plans")]
-pub async fn create_plan(
+pub(crate) async fn create_plan(
     state: web::Data<AppState>,
     admin: Admin,
     body: Body<CreatePlanRequest>,
@@ -229,7 +229,7 @@ fn insert_plan(
     )
 )]
 #[patch("/admin/plans/{code}")]
-pub async fn update_plan(
+pub(crate) async fn update_plan(
     state: web::Data<AppState>,
     admin: Admin,
     path: web::Path<String>,

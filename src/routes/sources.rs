@@ -26,7 +26,7 @@ use crate::views::{Source, SourceList};
     )
 )]
 #[get("/sources")]
-pub async fn list_sources(
+pub(crate) async fn list_sources(
     state: web::Data<AppState>,
     req: HttpRequest,
     Query(params): Query<SlugListParams>,
@@ -56,7 +56,7 @@ pub async fn list_sources(
     )
 )]
 #[get("/sources/{slug}")]
-pub async fn get_source(
+pub(crate) async fn get_source(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,

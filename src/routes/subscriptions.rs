@@ -25,7 +25,7 @@ use crate::views::{PaymentNote, Subscription};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"plan": "monthly"}))]
-pub struct SubscribeRequest {
+pub(crate) struct SubscribeRequest {
     /// The code of an active plan (see `GET /plans`).
     #[schema(example = "monthly", max_length = 60)]
     pub plan: String,
@@ -239,7 +239,7 @@ pub async fn subscribe(
     )
 )]
 #[get("/me/subscription")]
-pub async fn get_my_subscription(
+pub(crate) async fn get_my_subscription(
     state: web::Data<AppState>,
     me: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
@@ -304,7 +304,7 @@ async fn command(
     )
 )]
 #[post("/me/subscription/cancel")]
-pub async fn cancel_subscription(
+pub(crate) async fn cancel_subscription(
     state: web::Data<AppState>,
     me: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
@@ -337,7 +337,7 @@ pub async fn cancel_subscription(
     )
 )]
 #[post("/me/subscription/resume")]
-pub async fn resume_subscription(
+pub(crate) async fn resume_subscription(
     state: web::Data<AppState>,
     me: AuthUser,
 ) -> Result<HttpResponse, ApiError> {

@@ -25,7 +25,7 @@ use crate::views::{Topic, TopicList};
     )
 )]
 #[get("/topics")]
-pub async fn list_topics(
+pub(crate) async fn list_topics(
     state: web::Data<AppState>,
     req: HttpRequest,
     Query(params): Query<SlugListParams>,
@@ -55,7 +55,7 @@ pub async fn list_topics(
     )
 )]
 #[get("/topics/{slug}")]
-pub async fn get_topic(
+pub(crate) async fn get_topic(
     state: web::Data<AppState>,
     req: HttpRequest,
     slug: web::Path<String>,

@@ -38,7 +38,7 @@ const MAX_ID_LEN: usize = 255;
         "currency": "USD"
     }
 }))]
-pub struct PaymentEvent {
+pub(crate) struct PaymentEvent {
     /// Unique per event; a redelivery carries the same id and is processed once.
     #[schema(max_length = 255)]
     pub id: String,
@@ -60,7 +60,7 @@ pub struct PaymentEvent {
 
 /// The subject of a payment event.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct PaymentEventData {
+pub(crate) struct PaymentEventData {
     /// Our subscription id, as returned by `POST /me/subscription`.
     #[schema(example = "sub_5f0c2a9e8b7d4c1e9a3f6b2d8c4e1a7f", max_length = 255)]
     pub subscription: String,
@@ -274,7 +274,7 @@ fn process(
     )
 )]
 #[post("/webhooks/payments")]
-pub async fn payment_webhook(
+pub(crate) async fn payment_webhook(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,

@@ -14,7 +14,7 @@ const TEXT: &str = include_str!("demo_articles.txt");
 
 /// One demo article as written in the text file.
 #[derive(Debug, Default, Clone)]
-pub struct DemoArticle {
+pub(crate) struct DemoArticle {
     pub slug: &'static str,
     pub headline: &'static str,
     pub dek: &'static str,
@@ -36,7 +36,7 @@ pub struct DemoArticle {
 }
 
 /// Parses the demo articles; an error names the record and the problem.
-pub fn demo_articles() -> Result<Vec<DemoArticle>, String> {
+pub(crate) fn demo_articles() -> Result<Vec<DemoArticle>, String> {
     TEXT.split("\n===\n")
         .map(|record| parse_record(record).map_err(|e| format!("{e} in record:\n{record}")))
         .collect()

@@ -111,7 +111,12 @@ fn no_handler_is_longer_than_fifty_lines() {
                 .iter()
                 .any(|attribute| line.starts_with(attribute));
             let Some(start) = routed
-                .then(|| (at..lines.len()).find(|&i| lines[i].starts_with("pub async fn ")))
+                .then(|| {
+                    (at..lines.len()).find(|&i| {
+                        lines[i].starts_with("pub async fn ")
+                            || lines[i].starts_with("pub(crate) async fn ")
+                    })
+                })
                 .flatten()
             else {
                 continue;
