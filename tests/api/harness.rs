@@ -188,6 +188,11 @@ pub fn test_config(database_url: DatabaseUrl) -> Config {
 }
 
 impl TestApp {
+    /// Moves the app's clock `by` into the future, without waiting.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.state.clock.advance(by);
+    }
+
     /// The app over a fresh, migrated, empty database.
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
@@ -235,7 +240,8 @@ impl TestApp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let address = format!("http://{}", listener.local_addr().expect("bound address"));
         let state = web::Data::new(
-            newsdesk::app::state(config, pool.clone(), Clock::System).expect("application state"),
+            newsdesk::app::state(config, pool.clone(), Clock::shifted())
+                .expect("application state"),
         );
         let app_state = state.clone();
         let server = HttpServer::new(move || build_app(app_state.clone()))
