@@ -78,15 +78,52 @@ where
     F: FnOnce(&mut DbConnection, &str, NaiveDateTime) -> QueryResult<Option<V>> + Send + 'static,
     V: Serialize + Tagged + Send + 'static,
 {
-    if slug.len() > MAX_SLUG_LEN {
-        return Err(ApiError::NotFound(what));
-    }
     let now = clock.now();
     let item = db
         .run(move |conn| Ok(load(conn, &slug, now)?))
         .await?
         .ok_or(ApiError::NotFound(what))?;
     public_json(req, &item, ITEM_FRESHNESS)
+}
+
+/// A resource's slug from the path (`{slug}`): lowercase letters and
+/// digits in words joined by single hyphens, at most `MAX_SLUG_LEN`. Any
+/// other text names nothing, so the request is answered 404 (naming what
+/// the path is about) before the handler runs.
+#[derive(Clone, Debug)]
+pub struct Slug(String);
+
+impl Slug {
+    /// The slug.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl FromRequest for Slug {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let found = req
+            .match_info()
+            .get("slug")
+            .filter(|s| s.len() <= MAX_SLUG_LEN && crate::domain::slug::is_valid(s));
+        ready(match found {
+            Some(slug) => Ok(Self(slug.to_owned())),
+            None => Err(ApiError::NotFound(resource_of(req))),
+        })
+    }
+}
+
+/// What a path with a `{slug}` is about, for its 404: `article` for
+/// `/api/v1/articles/{slug}`, and so on.
+fn resource_of(req: &HttpRequest) -> &'static str {
+    let pattern = req.match_pattern().unwrap_or_default();
+    ["article", "topic", "author", "source", "newsletter"]
+        .into_iter()
+        .find(|what| pattern.contains(&format!("/{what}s/")))
+        .unwrap_or("resource")
 }
 
 /// For optional body fields that `null` clears: tells a field sent as `null`

@@ -24,7 +24,7 @@ use crate::domain::search::{SearchQuery, highlight};
 use crate::error::responses::{BadRequest, Forbidden, InvalidToken, NotFound, Unavailable};
 use crate::error::{ApiError, FieldError};
 use crate::http::{
-    ITEM_FRESHNESS, MAX_SLUG_LEN, Query, article_filter, decode_cursor, page_limit, private_json,
+    ITEM_FRESHNESS, Query, Slug, article_filter, decode_cursor, page_limit, private_json,
     public_json, public_list,
 };
 use crate::limits::ApiClient;
@@ -572,13 +572,10 @@ async fn search_articles(
 pub(crate) async fn get_article(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: web::Path<String>,
     reader: MaybeAuthUser,
+    slug: Slug,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
-    if slug.len() > MAX_SLUG_LEN {
-        return Err(ApiError::NotFound("article"));
-    }
     meter_token::presented(&req)?;
     let now = state.clock.now();
     let user = reader.0.as_ref();

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use crate::db::{DbConnection, catalogue};
 use crate::error::ApiError;
 use crate::error::responses::{BadRequest, NotFound, Unavailable};
-use crate::http::{Query, SlugListParams, slug_item, slug_list};
+use crate::http::{Query, Slug, SlugListParams, slug_item, slug_list};
 use crate::state::AppState;
 use crate::views::{Author, AuthorList};
 
@@ -63,7 +63,7 @@ pub(crate) async fn list_authors(
 pub(crate) async fn get_author(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: web::Path<String>,
+    slug: Slug,
 ) -> Result<HttpResponse, ApiError> {
     let load = |conn: &mut DbConnection, slug: &str, now| {
         let found = catalogue::find_author(conn, slug)?;

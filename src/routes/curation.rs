@@ -1,7 +1,7 @@
 //! Curating the catalogue: editors create, change and delete topics,
 //! authors and sources. Deleting one that articles still use is refused.
 
-use crate::http::{Body, body_or_problem};
+use crate::http::{Body, Slug, body_or_problem};
 use actix_web::{HttpResponse, delete, patch, post, web};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -331,7 +331,7 @@ pub(crate) async fn create_topic(
 pub(crate) async fn update_topic(
     state: web::Data<AppState>,
     user: Editor,
-    path: web::Path<String>,
+    path: Slug,
     body: Body<TopicInput>,
 ) -> Result<HttpResponse, ApiError> {
     let current = path.into_inner();
@@ -402,7 +402,7 @@ fn update_topic_in(
 pub(crate) async fn delete_topic(
     state: web::Data<AppState>,
     user: Editor,
-    path: web::Path<String>,
+    path: Slug,
 ) -> Result<HttpResponse, ApiError> {
     let remover = Remover {
         what: "topic",
@@ -536,7 +536,7 @@ pub(crate) async fn create_author(
 pub(crate) async fn update_author(
     state: web::Data<AppState>,
     user: Editor,
-    path: web::Path<String>,
+    path: Slug,
     body: Body<AuthorInput>,
 ) -> Result<HttpResponse, ApiError> {
     let current = path.into_inner();
@@ -600,7 +600,7 @@ pub(crate) async fn update_author(
 pub(crate) async fn delete_author(
     state: web::Data<AppState>,
     user: Editor,
-    path: web::Path<String>,
+    path: Slug,
 ) -> Result<HttpResponse, ApiError> {
     let remover = Remover {
         what: "author",
@@ -751,7 +751,7 @@ pub(crate) async fn create_source(
 pub(crate) async fn update_source(
     state: web::Data<AppState>,
     user: Editor,
-    path: web::Path<String>,
+    path: Slug,
     body: Body<SourceInput>,
 ) -> Result<HttpResponse, ApiError> {
     let current = path.into_inner();
@@ -812,7 +812,7 @@ pub(crate) async fn update_source(
 pub(crate) async fn delete_source(
     state: web::Data<AppState>,
     user: Editor,
-    path: web::Path<String>,
+    path: Slug,
 ) -> Result<HttpResponse, ApiError> {
     let remover = Remover {
         what: "source",

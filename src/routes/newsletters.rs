@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::error::responses::{
     BadRequest, NotFound, PayloadTooLarge, TooManyRequests, Unavailable, UnsupportedMediaType,
 };
-use crate::http::{ITEM_FRESHNESS, Query, public_json};
+use crate::http::{ITEM_FRESHNESS, Query, Slug, public_json};
 use crate::state::AppState;
 use crate::surrogate::{SurrogateKeys, Tagged};
 
@@ -196,7 +196,7 @@ fn queue_confirmation(
 pub async fn sign_up(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: web::Path<String>,
+    slug: Slug,
     body: Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;

@@ -2,7 +2,7 @@
 //! and delete articles. Every change is audited.
 
 use crate::cache::Purge;
-use crate::http::{Body, body_or_problem};
+use crate::http::{Body, Slug, body_or_problem};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -21,7 +21,6 @@ use crate::error::responses::{
     Unavailable, UnsupportedMediaType,
 };
 use crate::error::{ApiError, ConflictCode, FieldError};
-use crate::http::MAX_SLUG_LEN;
 use crate::http::{is_http_url, present};
 use crate::state::AppState;
 use crate::views::EditorArticle;
@@ -768,7 +767,7 @@ pub(crate) async fn update_article(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Editor,
-    slug: web::Path<String>,
+    slug: Slug,
     body: Body<UpdateArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = match body_or_problem(body) {
@@ -780,9 +779,6 @@ pub(crate) async fn update_article(
         return Err(ApiError::Validation(errors));
     }
     let slug = slug.into_inner();
-    if slug.len() > MAX_SLUG_LEN {
-        return Err(ApiError::NotFound("article"));
-    }
     let now = state.clock.now();
     let if_match = if_match_tags(&req)?;
     let article = state
@@ -852,9 +848,6 @@ async fn run_transition(
     slug: String,
     change: Transition,
 ) -> Result<HttpResponse, ApiError> {
-    if slug.len() > MAX_SLUG_LEN {
-        return Err(ApiError::NotFound("article"));
-    }
     let now = state.clock.now();
     let article = state
         .db
@@ -891,7 +884,7 @@ async fn run_transition(
 pub(crate) async fn publish_article(
     state: web::Data<AppState>,
     user: Editor,
-    slug: web::Path<String>,
+    slug: Slug,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     // No body, or `null`, publishes now; anything else must be the object.
@@ -934,7 +927,7 @@ pub(crate) async fn publish_article(
 pub(crate) async fn unpublish_article(
     state: web::Data<AppState>,
     user: Editor,
-    slug: web::Path<String>,
+    slug: Slug,
 ) -> Result<HttpResponse, ApiError> {
     run_transition(&state, user, slug.into_inner(), Transition::Unpublish).await
 }
@@ -960,7 +953,7 @@ pub(crate) async fn unpublish_article(
 pub(crate) async fn archive_article(
     state: web::Data<AppState>,
     user: Editor,
-    slug: web::Path<String>,
+    slug: Slug,
 ) -> Result<HttpResponse, ApiError> {
     run_transition(&state, user, slug.into_inner(), Transition::Archive).await
 }
@@ -984,7 +977,7 @@ pub(crate) async fn archive_article(
 pub(crate) async fn delete_article(
     state: web::Data<AppState>,
     user: Editor,
-    slug: web::Path<String>,
+    slug: Slug,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
     let now = state.clock.now();

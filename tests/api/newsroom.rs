@@ -695,3 +695,50 @@ async fn readers_cannot_curate_the_catalogue() {
         "Russia"
     );
 }
+
+#[actix_web::test]
+async fn a_path_that_is_no_slug_is_a_404_naming_its_resource() {
+    let app = TestApp::spawn().await;
+    app.newsroom_catalogue();
+    let editor = app.token_with_role("ed@example.com", Role::Editor).await;
+    let too_long = "a".repeat(121);
+    for (path, what) in [
+        ("/api/v1/articles/Not-A-Slug", "article"),
+        (&*format!("/api/v1/articles/{too_long}"), "article"),
+        ("/api/v1/topics/under_score", "topic"),
+        ("/api/v1/authors/-dash", "author"),
+        ("/api/v1/sources/double--dash", "source"),
+    ] {
+        let problem = app.get(path).await.assert_problem(404, "not_found");
+        assert_eq!(
+            problem["detail"],
+            format!("No {what} matches this request."),
+            "{path}"
+        );
+    }
+    // Before any handler code, for writes too, and after the role is checked.
+    app.send_as(
+        Method::PATCH,
+        "/api/v1/topics/UPPER",
+        &json!({"name": "x"}),
+        &editor,
+    )
+    .await
+    .assert_problem(404, "not_found");
+    app.json(
+        Method::PATCH,
+        "/api/v1/topics/UPPER",
+        &json!({"name": "x"}),
+        &[],
+    )
+    .await
+    .assert_problem(401, "unauthenticated");
+    app.send_as(
+        Method::POST,
+        "/api/v1/articles/Bad/publish",
+        &json!(null),
+        &editor,
+    )
+    .await
+    .assert_problem(404, "not_found");
+}
