@@ -86,17 +86,27 @@ where
     public_json(req, &item, ITEM_FRESHNESS)
 }
 
-/// A resource's slug from the path (`{slug}`): lowercase letters and
-/// digits in words joined by single hyphens, at most `MAX_SLUG_LEN`. Any
-/// other text names nothing, so the request is answered 404 (naming what
-/// the path is about) before the handler runs.
+/// A resource's slug from the path (`{slug}`). Only lowercase letters and
+/// digits in words joined by single hyphens, at most `MAX_SLUG_LEN`, can
+/// name anything; any other text is a 404 naming what the path is about.
+/// The check is made when the handler takes the slug (`into_inner`), after
+/// every extractor has run: who may ask is decided first (an extractor
+/// that fails at once would otherwise beat a role check still waiting on
+/// the database).
 #[derive(Clone, Debug)]
-pub struct Slug(String);
+pub struct Slug {
+    text: String,
+    what: &'static str,
+}
 
 impl Slug {
-    /// The slug.
-    pub fn into_inner(self) -> String {
-        self.0
+    /// The slug, or a 404 when the path holds text no slug can be.
+    pub fn into_inner(self) -> Result<String, ApiError> {
+        if self.text.len() <= MAX_SLUG_LEN && crate::domain::slug::is_valid(&self.text) {
+            Ok(self.text)
+        } else {
+            Err(ApiError::NotFound(self.what))
+        }
     }
 }
 
@@ -105,14 +115,10 @@ impl FromRequest for Slug {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let found = req
-            .match_info()
-            .get("slug")
-            .filter(|s| s.len() <= MAX_SLUG_LEN && crate::domain::slug::is_valid(s));
-        ready(match found {
-            Some(slug) => Ok(Self(slug.to_owned())),
-            None => Err(ApiError::NotFound(resource_of(req))),
-        })
+        ready(Ok(Self {
+            text: req.match_info().get("slug").unwrap_or_default().to_owned(),
+            what: resource_of(req),
+        }))
     }
 }
 

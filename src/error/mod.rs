@@ -149,13 +149,17 @@ pub struct Problem {
 
 /// The schema of `Problem.code`: every code a problem can carry, so that
 /// clients (and generated SDKs) can switch on them.
+#[expect(
+    deprecated,
+    reason = "`example`, as every other property of the document has it, for OpenAPI 3.0 tools"
+)]
 fn code_schema() -> utoipa::openapi::Object {
     use utoipa::openapi::schema::{ObjectBuilder, Type};
     ObjectBuilder::new()
         .schema_type(Type::String)
         .description(Some("A stable machine-readable code: one of those listed."))
         .enum_values(Some(ApiError::codes()))
-        .examples(["not_found"])
+        .example(Some("not_found".into()))
         .max_length(Some(64))
         .build()
 }
@@ -164,7 +168,18 @@ impl ApiError {
     /// Every `code` a problem can carry, in the order of the variants, then
     /// the conflict codes.
     pub(crate) fn codes() -> Vec<&'static str> {
-        let one_of_each = [
+        let conflicts = ConflictCode::ALL.map(ConflictCode::as_str);
+        Self::one_of_each()
+            .iter()
+            .map(Self::code)
+            .chain(conflicts)
+            .collect()
+    }
+
+    /// One error of every variant, in their order (a test holds the list
+    /// to the enum).
+    fn one_of_each() -> [Self; 23] {
+        [
             Self::NotFound("article"),
             Self::RouteNotFound,
             Self::MethodNotAllowed(Vec::new()),
@@ -188,13 +203,7 @@ impl ApiError {
             Self::SearchTimeout,
             Self::Unavailable("".into()),
             Self::Internal("".into()),
-        ];
-        let conflicts = ConflictCode::ALL.map(ConflictCode::as_str);
-        one_of_each
-            .iter()
-            .map(Self::code)
-            .chain(conflicts)
-            .collect()
+        ]
     }
 
     /// A single invalid field.
@@ -547,5 +556,40 @@ mod tests {
         assert_eq!(unique.len(), codes.len(), "{codes:?}");
         assert!(codes.contains(&"slug_taken") && codes.contains(&"internal_error"));
         assert!(codes.iter().all(|c| c.len() <= 64 && !c.is_empty()));
+    }
+
+    #[test]
+    fn the_code_list_holds_one_error_of_every_variant() {
+        // A new variant breaks this match: add it to `one_of_each` as well.
+        let order: Vec<usize> = ApiError::one_of_each()
+            .iter()
+            .map(|error| match error {
+                ApiError::NotFound(_) => 0,
+                ApiError::RouteNotFound => 1,
+                ApiError::MethodNotAllowed(_) => 2,
+                ApiError::Validation(_) => 3,
+                ApiError::InvalidCursor => 4,
+                ApiError::MalformedBody(_) => 5,
+                ApiError::BodyTimeout => 6,
+                ApiError::PayloadTooLarge(_) => 7,
+                ApiError::HeadersTooLarge(_) => 8,
+                ApiError::UnsupportedMediaType => 9,
+                ApiError::Unauthenticated => 10,
+                ApiError::InvalidToken(_) => 11,
+                ApiError::InvalidCredentials => 12,
+                ApiError::AccountDisabled => 13,
+                ApiError::Forbidden => 14,
+                ApiError::InvalidApiKey => 15,
+                ApiError::InvalidSignature(_) => 16,
+                ApiError::PreconditionFailed => 17,
+                ApiError::TooManyRequests(_) => 18,
+                ApiError::Overloaded => 19,
+                ApiError::SearchTimeout => 20,
+                ApiError::Unavailable(_) => 21,
+                ApiError::Internal(_) => 22,
+                ApiError::Conflict(..) | ApiError::Unprocessable(..) => usize::MAX,
+            })
+            .collect();
+        assert_eq!(order, (0..23).collect::<Vec<_>>());
     }
 }

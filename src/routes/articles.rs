@@ -575,7 +575,7 @@ pub(crate) async fn get_article(
     reader: MaybeAuthUser,
     slug: Slug,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug.into_inner();
+    let slug = slug.into_inner()?;
     meter_token::presented(&req)?;
     let now = state.clock.now();
     let user = reader.0.as_ref();

@@ -73,7 +73,7 @@ pub(crate) async fn get_author(
         &state.db,
         state.clock,
         &req,
-        slug.into_inner(),
+        slug.into_inner()?,
         "author",
         load,
     )

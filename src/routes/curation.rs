@@ -334,7 +334,7 @@ pub(crate) async fn update_topic(
     path: Slug,
     body: Body<TopicInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let current = path.into_inner();
+    let current = path.into_inner()?;
     let purged = current.clone();
     let body = match body_or_problem(body) {
         Ok(body) => body,
@@ -410,7 +410,7 @@ pub(crate) async fn delete_topic(
         usage: catalogue::topic_usage,
         delete: catalogue::delete_topic,
     };
-    remove(&state, &user, path.into_inner(), remover).await
+    remove(&state, &user, path.into_inner()?, remover).await
 }
 
 fn affiliation_id(conn: &mut DbConnection, slug: Option<&str>) -> Result<Option<i64>, ApiError> {
@@ -539,7 +539,7 @@ pub(crate) async fn update_author(
     path: Slug,
     body: Body<AuthorInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let current = path.into_inner();
+    let current = path.into_inner()?;
     let purged = current.clone();
     let body = match body_or_problem(body) {
         Ok(body) => body,
@@ -608,7 +608,7 @@ pub(crate) async fn delete_author(
         usage: catalogue::author_usage,
         delete: catalogue::delete_author,
     };
-    remove(&state, &user, path.into_inner(), remover).await
+    remove(&state, &user, path.into_inner()?, remover).await
 }
 
 fn source_view(
@@ -754,7 +754,7 @@ pub(crate) async fn update_source(
     path: Slug,
     body: Body<SourceInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let current = path.into_inner();
+    let current = path.into_inner()?;
     let purged = current.clone();
     let body = match body_or_problem(body) {
         Ok(body) => body,
@@ -820,5 +820,5 @@ pub(crate) async fn delete_source(
         usage: catalogue::source_usage,
         delete: catalogue::delete_source,
     };
-    remove(&state, &user, path.into_inner(), remover).await
+    remove(&state, &user, path.into_inner()?, remover).await
 }

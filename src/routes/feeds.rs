@@ -43,10 +43,6 @@ pub(crate) struct FeedParams {
 /// free ones, links from `PUBLIC_BASE_URL`.
 async fn build(state: &AppState, req: &HttpRequest, params: FeedParams) -> Result<Feed, ApiError> {
     let mut errors = Vec::new();
-    let limit = params.limit.unwrap_or(20);
-    if !(1..=50).contains(&limit) {
-        errors.push(FieldError::new("limit", "must be between 1 and 50"));
-    }
     let describe = [
         params.topic.as_deref().map(|t| format!("topic {t}")),
         params.author.as_deref().map(|a| format!("author {a}")),
@@ -63,6 +59,10 @@ async fn build(state: &AppState, req: &HttpRequest, params: FeedParams) -> Resul
         params.language,
         &mut errors,
     );
+    let limit = params.limit.unwrap_or(20);
+    if !(1..=50).contains(&limit) {
+        errors.push(FieldError::new("limit", "must be between 1 and 50"));
+    }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }

@@ -201,7 +201,7 @@ pub async fn sign_up(
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;
     let email = email.as_str().to_owned();
-    let slug = slug.into_inner();
+    let slug = slug.into_inner()?;
     let (token, hash) = new_token()?;
     let (_, unsubscribe_hash) = new_token()?;
     let signup = Signup {

@@ -778,7 +778,7 @@ pub(crate) async fn update_article(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let slug = slug.into_inner();
+    let slug = slug.into_inner()?;
     let now = state.clock.now();
     let if_match = if_match_tags(&req)?;
     let article = state
@@ -904,7 +904,7 @@ pub(crate) async fn publish_article(
             .unwrap_or_default()
     };
     let at = request.publish_at.map(|t| to_micros(t.naive_utc()));
-    run_transition(&state, user, slug.into_inner(), Transition::Publish(at)).await
+    run_transition(&state, user, slug.into_inner()?, Transition::Publish(at)).await
 }
 
 /// Unpublish an article
@@ -929,7 +929,7 @@ pub(crate) async fn unpublish_article(
     user: Editor,
     slug: Slug,
 ) -> Result<HttpResponse, ApiError> {
-    run_transition(&state, user, slug.into_inner(), Transition::Unpublish).await
+    run_transition(&state, user, slug.into_inner()?, Transition::Unpublish).await
 }
 
 /// Archive an article
@@ -955,7 +955,7 @@ pub(crate) async fn archive_article(
     user: Editor,
     slug: Slug,
 ) -> Result<HttpResponse, ApiError> {
-    run_transition(&state, user, slug.into_inner(), Transition::Archive).await
+    run_transition(&state, user, slug.into_inner()?, Transition::Archive).await
 }
 
 /// Delete an article
@@ -979,7 +979,7 @@ pub(crate) async fn delete_article(
     user: Editor,
     slug: Slug,
 ) -> Result<HttpResponse, ApiError> {
-    let slug = slug.into_inner();
+    let slug = slug.into_inner()?;
     let now = state.clock.now();
     let id = state
         .db

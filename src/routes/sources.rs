@@ -69,7 +69,7 @@ pub(crate) async fn get_source(
         &state.db,
         state.clock,
         &req,
-        slug.into_inner(),
+        slug.into_inner()?,
         "source",
         load,
     )

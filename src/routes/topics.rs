@@ -68,7 +68,7 @@ pub(crate) async fn get_topic(
         &state.db,
         state.clock,
         &req,
-        slug.into_inner(),
+        slug.into_inner()?,
         "topic",
         load,
     )

@@ -716,15 +716,25 @@ async fn a_path_that_is_no_slug_is_a_404_naming_its_resource() {
             "{path}"
         );
     }
-    // Before any handler code, for writes too, and after the role is checked.
-    app.send_as(
-        Method::PATCH,
-        "/api/v1/topics/UPPER",
-        &json!({"name": "x"}),
-        &editor,
-    )
-    .await
-    .assert_problem(404, "not_found");
+    // For writes too, and only once the role is settled: whoever may not
+    // write learns nothing about the path.
+    let reader = app
+        .token_with_role("reader@example.com", Role::Reader)
+        .await;
+    let rename = json!({"name": "x"});
+    for (token, status, code) in [(&editor, 404, "not_found"), (&reader, 403, "forbidden")] {
+        app.send_as(Method::PATCH, "/api/v1/topics/UPPER", &rename, token)
+            .await
+            .assert_problem(status, code);
+        app.send_as(
+            Method::POST,
+            "/api/v1/articles/Bad/archive",
+            &json!(null),
+            token,
+        )
+        .await
+        .assert_problem(status, code);
+    }
     app.json(
         Method::PATCH,
         "/api/v1/topics/UPPER",
