@@ -140,7 +140,9 @@ pub(crate) async fn create_plan(
     let now = state.clock.now();
     let plan = state
         .db
-        .run(move |conn| insert_plan(conn, &body, admin.id, now))
+        .run(move |conn| {
+            crate::db::transaction(conn, |conn| insert_plan(conn, &body, admin.id, now))
+        })
         .await?;
     let mut response = HttpResponse::Created().json(plan);
     Purge::attach(&mut response, ["plans".to_owned()]);
@@ -250,24 +252,26 @@ pub(crate) async fn update_plan(
     let plan = state
         .db
         .run(move |conn| {
-            let found = plans::find(conn, &code)?.ok_or(ApiError::NotFound("plan"))?;
-            let changes = PlanChanges {
-                name: body.name.as_deref().map(str::trim),
-                price_minor: body.price_minor,
-                active: body.active,
-                updated_at: Some(now),
-            };
-            plans::update(conn, found.id, &changes)?;
-            let details = json!({"price_minor": body.price_minor, "active": body.active});
-            audit::record(
-                conn,
-                admin.id,
-                "plan.update",
-                &format!("plan:{code}"),
-                &details,
-                now,
-            )?;
-            one_plan(conn, &code)
+            crate::db::transaction(conn, |conn| {
+                let found = plans::find(conn, &code)?.ok_or(ApiError::NotFound("plan"))?;
+                let changes = PlanChanges {
+                    name: body.name.as_deref().map(str::trim),
+                    price_minor: body.price_minor,
+                    active: body.active,
+                    updated_at: Some(now),
+                };
+                plans::update(conn, found.id, &changes)?;
+                let details = json!({"price_minor": body.price_minor, "active": body.active});
+                audit::record(
+                    conn,
+                    admin.id,
+                    "plan.update",
+                    &format!("plan:{code}"),
+                    &details,
+                    now,
+                )?;
+                one_plan(conn, &code)
+            })
         })
         .await?;
     let mut response = HttpResponse::Ok().json(plan);
