@@ -123,13 +123,20 @@ impl FromRequest for Slug {
 }
 
 /// What a path with a `{slug}` is about, for its 404: `article` for
-/// `/api/v1/articles/{slug}`, and so on.
+/// `/api/v1/articles/{slug}`, and so on (read off the path, allocating
+/// nothing: every slug read pays for this).
 fn resource_of(req: &HttpRequest) -> &'static str {
-    let pattern = req.match_pattern().unwrap_or_default();
-    ["article", "topic", "author", "source", "newsletter"]
-        .into_iter()
-        .find(|what| pattern.contains(&format!("/{what}s/")))
-        .unwrap_or("resource")
+    const RESOURCES: [(&str, &str); 5] = [
+        ("/articles/", "article"),
+        ("/topics/", "topic"),
+        ("/authors/", "author"),
+        ("/sources/", "source"),
+        ("/newsletters/", "newsletter"),
+    ];
+    RESOURCES
+        .iter()
+        .find(|(segment, _)| req.path().contains(segment))
+        .map_or("resource", |(_, what)| what)
 }
 
 /// For optional body fields that `null` clears: tells a field sent as `null`
