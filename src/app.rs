@@ -12,7 +12,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::clock::Clock;
-use crate::config::{Config, MAX_JSON_BODY};
+use crate::config::Config;
 use crate::db::DbPool;
 use crate::error::{self, ApiError};
 use crate::middleware::{self, cache, limits, metrics};
@@ -45,11 +45,6 @@ pub fn build_app(
     let (app, _) = openapi::documented(App::new().into_utoipa_app().openapi(ApiDoc::openapi()))
         .split_for_parts();
     app.app_data(state)
-        .app_data(
-            web::JsonConfig::default()
-                .limit(MAX_JSON_BODY)
-                .error_handler(error::json_error),
-        )
         .app_data(web::PathConfig::default().error_handler(error::path_error))
         .service(web::redirect("/docs", "/docs/"))
         .service(

@@ -3,6 +3,7 @@
 //! validators.
 
 use std::future::{Ready, ready};
+use std::marker::PhantomData;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
@@ -16,12 +17,13 @@ use sha2::{Digest, Sha256};
 use chrono::NaiveDateTime;
 
 use crate::clock::Clock;
+use crate::config::MAX_JSON_BODY;
 use crate::db::articles::ArticleFilter;
 use crate::db::{Db, DbConnection, QueryResult};
 use crate::domain::cursor::Cursor;
 use crate::error::{ApiError, FieldError};
 use crate::surrogate::{SurrogateKeys, Tagged};
-use crate::views::ListMeta;
+use crate::views::{ListMeta, Listed};
 
 /// Longest slug accepted in a filter or a path: the one limit of `domain::slug`.
 pub(crate) use crate::domain::slug::MAX_SLUG_LEN;
@@ -29,13 +31,12 @@ pub(crate) use crate::domain::slug::MAX_SLUG_LEN;
 /// Answers with one page of a catalogue list ordered by slug. `load` runs on
 /// a pooled connection and returns the page's items and, when more follow,
 /// the last slug.
-pub(crate) async fn slug_list<V, L, F>(
+pub(crate) async fn slug_list<V, F>(
     db: &Db,
     clock: Clock,
     req: &HttpRequest,
     params: &SlugListParams,
     load: F,
-    wrap: fn(Vec<V>, ListMeta) -> L,
 ) -> Result<HttpResponse, ApiError>
 where
     F: FnOnce(
@@ -46,8 +47,8 @@ where
         ) -> QueryResult<(Vec<V>, Option<String>)>
         + Send
         + 'static,
-    V: Send + 'static,
-    L: Serialize + Tagged,
+    V: Listed + Send + 'static,
+    V::Page: Serialize + Tagged,
 {
     let (limit, after) = params.page()?;
     let now = clock.now();
@@ -55,7 +56,7 @@ where
         .run(move |conn| Ok(load(conn, after.as_deref(), limit, now)?))
         .await?;
     let next_cursor = next_slug_cursor(last);
-    let list = wrap(
+    let list = V::page(
         items,
         ListMeta {
             limit,
@@ -65,78 +66,148 @@ where
     public_list(req, &list, next_cursor.as_deref())
 }
 
-/// Answers with one catalogue item found by slug, or a 404 naming `what`.
-pub(crate) async fn slug_item<V, F>(
+/// Answers with one catalogue item found by slug, or a 404 naming it.
+pub(crate) async fn slug_item<R, V, F>(
     db: &Db,
     clock: Clock,
     req: &HttpRequest,
-    slug: String,
-    what: &'static str,
+    slug: Slug<R>,
     load: F,
 ) -> Result<HttpResponse, ApiError>
 where
+    R: SlugOf,
     F: FnOnce(&mut DbConnection, &str, NaiveDateTime) -> QueryResult<Option<V>> + Send + 'static,
     V: Serialize + Tagged + Send + 'static,
 {
+    let slug = slug.into_inner()?;
     let now = clock.now();
     let item = db
         .run(move |conn| Ok(load(conn, &slug, now)?))
         .await?
-        .ok_or(ApiError::NotFound(what))?;
+        .ok_or(ApiError::NotFound(R::WHAT))?;
     public_json(req, &item, ITEM_FRESHNESS)
 }
 
-/// A resource's slug from the path (`{slug}`). Only lowercase letters and
-/// digits in words joined by single hyphens, at most `MAX_SLUG_LEN`, can
-/// name anything; any other text is a 404 naming what the path is about.
-/// The check is made when the handler takes the slug (`into_inner`), after
-/// every extractor has run: who may ask is decided first (an extractor
-/// that fails at once would otherwise beat a role check still waiting on
-/// the database).
-#[derive(Clone, Debug)]
-pub struct Slug {
-    text: String,
-    what: &'static str,
+/// One page of a list ordered by id, from `rows` fetched one past `limit`
+/// (the extra row, dropped here, says that another page follows; the
+/// cursor is the last kept row's id).
+pub(crate) fn id_page<R, V>(mut rows: Vec<R>, limit: i64, id: fn(&R) -> i64) -> V::Page
+where
+    V: Listed + From<R>,
+{
+    let more = rows.len() > usize::try_from(limit).unwrap_or(0);
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next_cursor = rows
+        .last()
+        .filter(|_| more)
+        .map(|row| Cursor::Id(id(row)).encode());
+    let data = rows.into_iter().map(V::from).collect();
+    V::page(data, ListMeta { limit, next_cursor })
 }
 
-impl Slug {
+/// A resource's slug from the path (`{slug}`), typed by what it names
+/// (`ArticleSlug`, `TopicSlug`, ...). Only lowercase letters and digits in
+/// words joined by single hyphens, at most `MAX_SLUG_LEN`, can name
+/// anything; any other text is a 404 naming the resource. The check is made
+/// when the handler takes the slug (`into_inner`), after every extractor has
+/// run: who may ask is decided first (an extractor that fails at once would
+/// otherwise beat a role check still waiting on the database). Its OpenAPI
+/// parameter, pattern and length included, is written once, here.
+pub(crate) struct Slug<R> {
+    text: String,
+    of: PhantomData<R>,
+}
+
+/// What a `{slug}` names: the resource its 404 speaks of and how the
+/// parameter is documented.
+pub(crate) trait SlugOf {
+    /// The resource, as a 404 names it.
+    const WHAT: &'static str;
+    /// The parameter's description.
+    const DESCRIPTION: &'static str;
+    /// A slug from the demo data.
+    const EXAMPLE: &'static str;
+}
+
+impl<R: SlugOf> Slug<R> {
     /// The slug, or a 404 when the path holds text no slug can be.
-    pub fn into_inner(self) -> Result<String, ApiError> {
+    pub(crate) fn into_inner(self) -> Result<String, ApiError> {
         if self.text.len() <= MAX_SLUG_LEN && crate::domain::slug::is_valid(&self.text) {
             Ok(self.text)
         } else {
-            Err(ApiError::NotFound(self.what))
+            Err(ApiError::NotFound(R::WHAT))
         }
     }
 }
 
-impl FromRequest for Slug {
+impl<R> FromRequest for Slug<R> {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         ready(Ok(Self {
             text: req.match_info().get("slug").unwrap_or_default().to_owned(),
-            what: resource_of(req),
+            of: PhantomData,
         }))
     }
 }
 
-/// What a path with a `{slug}` is about, for its 404: `article` for
-/// `/api/v1/articles/{slug}`, and so on (read off the path, allocating
-/// nothing: every slug read pays for this).
-fn resource_of(req: &HttpRequest) -> &'static str {
-    const RESOURCES: [(&str, &str); 5] = [
-        ("/articles/", "article"),
-        ("/topics/", "topic"),
-        ("/authors/", "author"),
-        ("/sources/", "source"),
-        ("/newsletters/", "newsletter"),
-    ];
-    RESOURCES
-        .iter()
-        .find(|(segment, _)| req.path().contains(segment))
-        .map_or("resource", |(_, what)| what)
+impl<R: SlugOf> utoipa::IntoParams for Slug<R> {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_SLUG_LEN))
+            .pattern(Some(SLUG_PATTERN));
+        vec![
+            ParameterBuilder::new()
+                .name("slug")
+                .parameter_in(ParameterIn::Path)
+                .required(utoipa::openapi::Required::True)
+                .description(Some(R::DESCRIPTION))
+                .schema(Some(schema))
+                .example(Some(R::EXAMPLE.into()))
+                .build(),
+        ]
+    }
+}
+
+/// Declares the kinds of slug paths carry, each a marker and an alias.
+macro_rules! slug_kinds {
+    ($($alias:ident = $marker:ident: $what:literal, $description:literal, $example:literal;)*) => {$(
+        #[doc = concat!("Marks a slug that names a ", $what, ".")]
+        pub(crate) enum $marker {}
+
+        impl SlugOf for $marker {
+            const WHAT: &'static str = $what;
+            const DESCRIPTION: &'static str = $description;
+            const EXAMPLE: &'static str = $example;
+        }
+
+        #[doc = concat!("A ", $what, "'s slug from the path.")]
+        pub(crate) type $alias = Slug<$marker>;
+    )*};
+}
+
+slug_kinds! {
+    ArticleSlug = OfArticle: "article", "The article's slug.", "the-port-that-froze-early";
+    TopicSlug = OfTopic: "topic", "The topic's slug.", "energy";
+    AuthorSlug = OfAuthor: "author", "The author's slug.", "irina-volkova";
+    SourceSlug = OfSource: "source", "The source's slug.", "vedomosti-vostoka";
+    NewsletterSlug = OfNewsletter: "newsletter", "The newsletter's slug.", "daily";
+}
+
+/// `response` marked never to be stored by any cache: it carries a secret
+/// or a reader's own account.
+pub(crate) fn no_store(
+    mut response: actix_web::HttpResponseBuilder,
+) -> actix_web::HttpResponseBuilder {
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    response
 }
 
 /// For optional body fields that `null` clears: tells a field sent as `null`
@@ -193,8 +264,8 @@ const MAX_QUERY_LEN: usize = 2048;
 
 /// A JSON request body, which must be an object: every body this API takes
 /// is one, and serde would otherwise fill a struct from an array (`[null,
-/// null]` was a valid no-op update). Size and content type are checked as
-/// `web::Json` does (see `app::build_app`).
+/// null]` was a valid no-op update). Size (`MAX_JSON_BODY`) and content type
+/// are checked as `web::Json` does.
 pub(crate) struct Json<T>(pub T);
 
 impl<T> Json<T> {
@@ -213,24 +284,25 @@ impl<T> std::ops::Deref for Json<T> {
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
-    type Error = actix_web::Error;
-    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+    type Error = ApiError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let raw =
-            actix_web::web::Json::<Box<serde_json::value::RawValue>>::from_request(req, payload);
+        let raw = actix_web::web::JsonBody::<Box<serde_json::value::RawValue>>::new(
+            req, payload, None, true,
+        )
+        .limit(MAX_JSON_BODY);
         Box::pin(async move {
-            let raw = raw.await?.into_inner();
+            let raw = raw.await.map_err(crate::error::payload_problem)?;
             if !raw.get().trim_start().starts_with('{') {
-                return Err(
-                    ApiError::MalformedBody("the body must be a JSON object".into()).into(),
-                );
+                return Err(ApiError::MalformedBody(
+                    "the body must be a JSON object".into(),
+                ));
             }
             if escapes_nul(raw.get()) {
                 return Err(ApiError::MalformedBody(
                     "strings must not contain a NUL character (\\u0000)".into(),
-                )
-                .into());
+                ));
             }
             match serde_json::from_str(raw.get()) {
                 Ok(body) => Ok(Json(body)),
@@ -242,9 +314,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     whole_numbers_as_integers(&mut value);
                     serde_json::from_value(value)
                         .map(Json)
-                        .map_err(|e| ApiError::MalformedBody(e.to_string()).into())
+                        .map_err(|e| ApiError::MalformedBody(e.to_string()))
                 }
-                Err(e) => Err(ApiError::MalformedBody(e.to_string()).into()),
+                Err(e) => Err(ApiError::MalformedBody(e.to_string())),
             }
         })
     }
@@ -292,16 +364,9 @@ fn whole_numbers_as_integers(value: &mut serde_json::Value) {
 /// A JSON body whose rejection waits for the handler: role-gated handlers
 /// check who asks first, so a reader's invalid body is a 403, not a 400 that
 /// tells them how to shape one.
-pub(crate) type Body<T> = Result<Json<T>, actix_web::Error>;
-
-/// The body of a [`Body`], or the problem its rejection answers with.
-pub(crate) fn body_or_problem<T>(body: Body<T>) -> Result<T, Box<HttpResponse>> {
-    body.map(Json::into_inner).map_err(|e| {
-        Box::new(actix_web::ResponseError::error_response(
-            e.as_response_error(),
-        ))
-    })
-}
+/// The handler takes it with `let Json(body) = body?;` once the role is
+/// known.
+pub(crate) type Body<T> = Result<Json<T>, ApiError>;
 
 /// Query-string extractor whose errors are problems naming the bad parameter.
 pub(crate) struct Query<T>(pub T);

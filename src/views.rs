@@ -566,6 +566,25 @@ pub struct ListMeta {
     pub next_cursor: Option<String>,
 }
 
+impl ListMeta {
+    /// The meta of a list that comes whole, in one page of `limit` items.
+    pub(crate) fn whole(limit: i64) -> Self {
+        Self {
+            limit,
+            next_cursor: None,
+        }
+    }
+}
+
+/// An item that lists come in pages of.
+pub(crate) trait Listed: Sized {
+    /// The page type, as the OpenAPI document names it.
+    type Page;
+
+    /// A page of `data`.
+    fn page(data: Vec<Self>, meta: ListMeta) -> Self::Page;
+}
+
 macro_rules! list_type {
     ($(#[$meta:meta])* $name:ident of $item:ty) => {
         $(#[$meta])*
@@ -576,6 +595,14 @@ macro_rules! list_type {
             pub data: Vec<$item>,
             /// How to get the next page.
             pub meta: ListMeta,
+        }
+
+        impl Listed for $item {
+            type Page = $name;
+
+            fn page(data: Vec<Self>, meta: ListMeta) -> $name {
+                $name { data, meta }
+            }
         }
     };
 }

@@ -78,6 +78,21 @@ pub(crate) fn revoke_family(
     .execute(conn)
 }
 
+/// Revokes every live session of a user but `except_family`, in one
+/// transaction under the user's session lock (`users::lock_sessions`), so
+/// no refresh in flight can mint a token that outlives the revocation.
+pub(crate) fn end_sessions(
+    conn: &mut DbConnection,
+    user_id: i64,
+    except_family: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    super::transaction(conn, |conn| {
+        super::users::lock_sessions(conn, user_id)?;
+        revoke_user(conn, user_id, except_family, now)
+    })
+}
+
 /// Revokes every token of a user, optionally sparing one family (the session
 /// that asked).
 pub(crate) fn revoke_user(

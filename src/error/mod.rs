@@ -473,10 +473,7 @@ impl From<actix_web::error::BlockingError> for ApiError {
 }
 
 /// Turns actix's own JSON body rejections into problems.
-pub(crate) fn json_error(
-    err: actix_web::error::JsonPayloadError,
-    _: &actix_web::HttpRequest,
-) -> actix_web::Error {
+pub(crate) fn payload_problem(err: actix_web::error::JsonPayloadError) -> ApiError {
     use actix_web::error::JsonPayloadError as E;
     match err {
         E::OverflowKnownLength { limit, .. } | E::Overflow { limit } => {
@@ -487,7 +484,6 @@ pub(crate) fn json_error(
         E::Payload(e) if is_body_timeout(&e) => ApiError::BodyTimeout,
         other => ApiError::MalformedBody(other.to_string()),
     }
-    .into()
 }
 
 /// Whether reading a body failed because it missed its deadline.

@@ -1,6 +1,5 @@
 //! `/admin`: accounts and the audit trail (role `admin`).
 
-use crate::http::{Body, body_or_problem};
 use actix_web::{HttpRequest, HttpResponse, get, patch, web};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -10,15 +9,14 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Admin;
 use crate::db::{DbConnection, audit, refresh_tokens, users};
 use crate::domain::account::Role;
-use crate::domain::cursor::Cursor;
 use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
     UnsupportedMediaType,
 };
 use crate::error::{ApiError, ConflictCode};
-use crate::http::{Query, id_cursor, page_limit};
+use crate::http::{Body, Json, Query, id_cursor, id_page, page_limit};
 use crate::state::AppState;
-use crate::views::{AdminUser, AuditEvent, AuditList, ListMeta, UserList};
+use crate::views::{AdminUser, AuditEvent, AuditList, UserList};
 
 /// Search and pagination for accounts.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -92,20 +90,11 @@ pub(crate) async fn list_users(
         return Err(ApiError::field("q", "must be at most 254 characters"));
     }
     let search = params.q.filter(|q| !q.trim().is_empty());
-    let mut rows = state
+    let rows = state
         .db
         .run(move |conn| Ok(users::list(conn, search.as_deref(), after, limit + 1)?))
         .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = rows
-        .last()
-        .filter(|_| more)
-        .map(|u| Cursor::Id(u.id).encode());
-    Ok(private(&UserList {
-        data: rows.into_iter().map(AdminUser::from).collect(),
-        meta: ListMeta { limit, next_cursor },
-    }))
+    Ok(private(&id_page::<_, AdminUser>(rows, limit, |u| u.id)))
 }
 
 /// Change an account
@@ -138,10 +127,7 @@ pub(crate) async fn update_user(
     admin: Admin,
     body: Body<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match body_or_problem(body) {
-        Ok(body) => body,
-        Err(problem) => return Ok(*problem),
-    };
+    let Json(body) = body?;
     let id: i64 = req
         .match_info()
         .get("id")
@@ -223,18 +209,9 @@ pub(crate) async fn list_audit(
 ) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(params.limit)?;
     let before = id_cursor(params.cursor.as_deref())?;
-    let mut events = state
+    let events = state
         .db
         .run(move |conn| Ok(audit::list(conn, before, limit + 1)?))
         .await?;
-    let more = events.len() as i64 > limit;
-    events.truncate(limit as usize);
-    let next_cursor = events
-        .last()
-        .filter(|_| more)
-        .map(|e| Cursor::Id(e.id).encode());
-    Ok(private(&AuditList {
-        data: events.into_iter().map(AuditEvent::from).collect(),
-        meta: ListMeta { limit, next_cursor },
-    }))
+    Ok(private(&id_page::<_, AuditEvent>(events, limit, |e| e.id)))
 }

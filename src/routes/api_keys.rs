@@ -1,6 +1,5 @@
 //! `/admin/api-keys`: keys for third parties (role `admin`).
 
-use crate::http::{Body, body_or_problem};
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -11,15 +10,14 @@ use crate::auth::{Admin, api_key};
 use crate::db::api_keys::{self, NewApiKey};
 use crate::db::{DbConnection, audit};
 use crate::domain::api_key::Scope;
-use crate::domain::cursor::Cursor;
 use crate::error::responses::{
     BadRequest, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
     UnsupportedMediaType,
 };
 use crate::error::{ApiError, FieldError};
-use crate::http::{Query, id_cursor, page_limit};
+use crate::http::{Body, Json, Query, id_cursor, id_page, no_store, page_limit};
 use crate::state::AppState;
-use crate::views::{ApiKey, ApiKeyList, CreatedApiKey, ListMeta};
+use crate::views::{ApiKey, ApiKeyList, CreatedApiKey};
 
 /// A new key.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -49,11 +47,6 @@ pub(crate) struct ApiKeyListParams {
     pub cursor: Option<String>,
 }
 
-fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    response.insert_header(("Cache-Control", "no-store"));
-    response
-}
-
 /// Create an API key
 ///
 /// Makes a key for a third party and returns its secret, once: only a hash
@@ -81,10 +74,7 @@ pub(crate) async fn create_api_key(
     admin: Admin,
     body: Body<CreateApiKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match body_or_problem(body) {
-        Ok(body) => body,
-        Err(problem) => return Ok(*problem),
-    };
+    let Json(body) = body?;
     let (name, scopes, per_minute) = checked(body)?;
     let secret = api_key::generate()?;
     let (hash, prefix) = (api_key::hash(&secret), api_key::display_prefix(&secret));
@@ -182,20 +172,11 @@ pub(crate) async fn list_api_keys(
 ) -> Result<HttpResponse, ApiError> {
     let limit = page_limit(params.limit)?;
     let before = id_cursor(params.cursor.as_deref())?;
-    let mut rows = state
+    let rows = state
         .db
         .run(move |conn| Ok(api_keys::list(conn, before, limit + 1)?))
         .await?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let next_cursor = rows
-        .last()
-        .filter(|_| more)
-        .map(|k| Cursor::Id(k.id).encode());
-    Ok(no_store(HttpResponse::Ok()).json(ApiKeyList {
-        data: rows.into_iter().map(ApiKey::from).collect(),
-        meta: ListMeta { limit, next_cursor },
-    }))
+    Ok(no_store(HttpResponse::Ok()).json(id_page::<_, ApiKey>(rows, limit, |k| k.id)))
 }
 
 /// Revoke an API key

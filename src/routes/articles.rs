@@ -24,7 +24,7 @@ use crate::domain::search::{SearchQuery, highlight};
 use crate::error::responses::{BadRequest, Forbidden, InvalidToken, NotFound, Unavailable};
 use crate::error::{ApiError, FieldError};
 use crate::http::{
-    ITEM_FRESHNESS, Query, Slug, article_filter, decode_cursor, page_limit, private_json,
+    ArticleSlug, ITEM_FRESHNESS, Query, article_filter, decode_cursor, page_limit, private_json,
     public_json, public_list,
 };
 use crate::limits::ApiClient;
@@ -546,7 +546,7 @@ async fn search_articles(
 #[utoipa::path(
     tag = "articles",
     params(
-        ("slug" = String, Path, description = "The article's slug.", example = "the-port-that-froze-early", max_length = 120),
+        ArticleSlug,
         ("X-Meter-Token" = Option<String>, Header, description = "An anonymous reader's meter token, as returned by an earlier response.", max_length = 100),
         ("X-API-Key" = Option<String>, Header, description = "A third party's key: `content:read` reads like an anonymous reader without a meter, `content:full` reads every article whole.", max_length = 100)
     ),
@@ -573,7 +573,7 @@ pub(crate) async fn get_article(
     state: web::Data<AppState>,
     req: HttpRequest,
     reader: MaybeAuthUser,
-    slug: Slug,
+    slug: ArticleSlug,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner()?;
     meter_token::presented(&req)?;

@@ -1,6 +1,6 @@
 //! `/auth`: registration, login, token refresh and logout.
 
-use crate::http::Json;
+use crate::http::{Json, no_store};
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
@@ -174,11 +174,6 @@ async fn new_session(state: &AppState, req: &HttpRequest, user: User) -> Result<
         })
         .await?;
     session(state, user, &family, refresh_token)
-}
-
-fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    response.insert_header(("Cache-Control", "no-store"));
-    response
 }
 
 fn email_taken() -> ApiError {
@@ -490,12 +485,7 @@ pub(crate) async fn logout_all(
     let now = state.clock.now();
     state
         .db
-        .run(move |conn| {
-            Ok(crate::db::transaction(conn, |conn| {
-                users::lock_sessions(conn, user.id)?;
-                refresh_tokens::revoke_user(conn, user.id, None, now)
-            })?)
-        })
+        .run(move |conn| Ok(refresh_tokens::end_sessions(conn, user.id, None, now)?))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,10 +2,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use crate::db::{DbConnection, catalogue};
+use chrono::NaiveDateTime;
+
+use crate::db::{DbConnection, QueryResult, catalogue};
 use crate::error::ApiError;
 use crate::error::responses::{BadRequest, NotFound, Unavailable};
-use crate::http::{Query, Slug, SlugListParams, slug_item, slug_list};
+use crate::http::{AuthorSlug, Query, SlugListParams, slug_item, slug_list};
 use crate::state::AppState;
 use crate::views::{Author, AuthorList};
 
@@ -31,17 +33,7 @@ pub(crate) async fn list_authors(
     req: HttpRequest,
     Query(params): Query<SlugListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let load = |conn: &mut DbConnection, after: Option<&str>, limit, now| {
-        let page = catalogue::list_authors(conn, after, limit)?;
-        Ok((
-            Author::with_details(conn, page.items, now)?,
-            page.next_after,
-        ))
-    };
-    slug_list(&state.db, state.clock, &req, &params, load, |data, meta| {
-        AuthorList { data, meta }
-    })
-    .await
+    slug_list(&state.db, state.clock, &req, &params, author_page).await
 }
 
 /// Get one author
@@ -50,7 +42,7 @@ pub(crate) async fn list_authors(
 /// articles carry their byline.
 #[utoipa::path(
     tag = "authors",
-    params(("slug" = String, Path, description = "The author's slug.", example = "irina-volkova", max_length = 120)),
+    params(AuthorSlug),
     responses(
         (status = 200, description = "The author's profile.", body = Author,
             headers(("ETag" = String, description = "Strong validator of this representation."))),
@@ -63,19 +55,31 @@ pub(crate) async fn list_authors(
 pub(crate) async fn get_author(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: Slug,
+    slug: AuthorSlug,
 ) -> Result<HttpResponse, ApiError> {
-    let load = |conn: &mut DbConnection, slug: &str, now| {
-        let found = catalogue::find_author(conn, slug)?;
-        Ok(Author::with_details(conn, found.into_iter().collect(), now)?.pop())
-    };
-    slug_item(
-        &state.db,
-        state.clock,
-        &req,
-        slug.into_inner()?,
-        "author",
-        load,
-    )
-    .await
+    slug_item(&state.db, state.clock, &req, slug, find_author).await
+}
+
+/// A page of authors after the slug `after`, with its details.
+fn author_page(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<(Vec<Author>, Option<String>)> {
+    let page = catalogue::list_authors(conn, after, limit)?;
+    Ok((
+        Author::with_details(conn, page.items, now)?,
+        page.next_after,
+    ))
+}
+
+/// The author named `slug`, with its details, if there is one.
+fn find_author(
+    conn: &mut DbConnection,
+    slug: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Author>> {
+    let found = catalogue::find_author(conn, slug)?;
+    Ok(Author::with_details(conn, found.into_iter().collect(), now)?.pop())
 }

@@ -1,7 +1,7 @@
 //! Curating the catalogue: editors create, change and delete topics,
 //! authors and sources. Deleting one that articles still use is refused.
 
-use crate::http::{Body, Slug, body_or_problem};
+use crate::http::{AuthorSlug, Body, Json, SourceSlug, TopicSlug};
 use actix_web::{HttpResponse, delete, patch, post, web};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -276,10 +276,7 @@ pub(crate) async fn create_topic(
     user: Editor,
     body: Body<TopicInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match body_or_problem(body) {
-        Ok(body) => body,
-        Err(problem) => return Ok(*problem),
-    };
+    let Json(body) = body?;
     check_topic(&body, true)?;
     let topic = as_editor(&state, &user, move |conn, actor, now| {
         let name = body.name.as_deref().unwrap_or_default().trim();
@@ -313,7 +310,7 @@ pub(crate) async fn create_topic(
 #[utoipa::path(
     tag = "newsroom",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "The topic's slug.", max_length = 120)),
+    params(TopicSlug),
     request_body = TopicInput,
     responses(
         (status = 200, description = "The updated topic.", body = Topic),
@@ -331,15 +328,12 @@ pub(crate) async fn create_topic(
 pub(crate) async fn update_topic(
     state: web::Data<AppState>,
     user: Editor,
-    path: Slug,
+    path: TopicSlug,
     body: Body<TopicInput>,
 ) -> Result<HttpResponse, ApiError> {
     let current = path.into_inner()?;
     let purged = current.clone();
-    let body = match body_or_problem(body) {
-        Ok(body) => body,
-        Err(problem) => return Ok(*problem),
-    };
+    let Json(body) = body?;
     body.slug.as_deref().map(refuse_route_name).transpose()?;
     check_topic(&body, false)?;
     let topic = as_editor(&state, &user, move |conn, actor, now| {
@@ -388,7 +382,7 @@ fn update_topic_in(
 #[utoipa::path(
     tag = "newsroom",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "The topic's slug.", max_length = 120)),
+    params(TopicSlug),
     responses(
         (status = 204, description = "Deleted."),
         (status = 401, response = InvalidToken),
@@ -402,7 +396,7 @@ fn update_topic_in(
 pub(crate) async fn delete_topic(
     state: web::Data<AppState>,
     user: Editor,
-    path: Slug,
+    path: TopicSlug,
 ) -> Result<HttpResponse, ApiError> {
     let remover = Remover {
         what: "topic",
@@ -475,10 +469,7 @@ pub(crate) async fn create_author(
     user: Editor,
     body: Body<AuthorInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match body_or_problem(body) {
-        Ok(body) => body,
-        Err(problem) => return Ok(*problem),
-    };
+    let Json(body) = body?;
     check_author(&body, true)?;
     let author = as_editor(&state, &user, move |conn, actor, now| {
         let name = body.name.as_deref().unwrap_or_default().trim();
@@ -518,7 +509,7 @@ pub(crate) async fn create_author(
 #[utoipa::path(
     tag = "newsroom",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "The author's slug.", max_length = 120)),
+    params(AuthorSlug),
     request_body = AuthorInput,
     responses(
         (status = 200, description = "The updated author.", body = Author),
@@ -536,15 +527,12 @@ pub(crate) async fn create_author(
 pub(crate) async fn update_author(
     state: web::Data<AppState>,
     user: Editor,
-    path: Slug,
+    path: AuthorSlug,
     body: Body<AuthorInput>,
 ) -> Result<HttpResponse, ApiError> {
     let current = path.into_inner()?;
     let purged = current.clone();
-    let body = match body_or_problem(body) {
-        Ok(body) => body,
-        Err(problem) => return Ok(*problem),
-    };
+    let Json(body) = body?;
     check_author(&body, false)?;
     let author = as_editor(&state, &user, move |conn, actor, now| {
         let found = catalogue::find_author(conn, &current)?.ok_or(ApiError::NotFound("author"))?;
@@ -586,7 +574,7 @@ pub(crate) async fn update_author(
 #[utoipa::path(
     tag = "newsroom",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "The author's slug.", max_length = 120)),
+    params(AuthorSlug),
     responses(
         (status = 204, description = "Deleted."),
         (status = 401, response = InvalidToken),
@@ -600,7 +588,7 @@ pub(crate) async fn update_author(
 pub(crate) async fn delete_author(
     state: web::Data<AppState>,
     user: Editor,
-    path: Slug,
+    path: AuthorSlug,
 ) -> Result<HttpResponse, ApiError> {
     let remover = Remover {
         what: "author",
@@ -691,10 +679,7 @@ pub(crate) async fn create_source(
     user: Editor,
     body: Body<SourceInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match body_or_problem(body) {
-        Ok(body) => body,
-        Err(problem) => return Ok(*problem),
-    };
+    let Json(body) = body?;
     check_source(&body, true)?;
     let source = as_editor(&state, &user, move |conn, actor, now| {
         let name = body.name.as_deref().unwrap_or_default().trim();
@@ -733,7 +718,7 @@ pub(crate) async fn create_source(
 #[utoipa::path(
     tag = "newsroom",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "The source's slug.", max_length = 120)),
+    params(SourceSlug),
     request_body = SourceInput,
     responses(
         (status = 200, description = "The updated source.", body = Source),
@@ -751,15 +736,12 @@ pub(crate) async fn create_source(
 pub(crate) async fn update_source(
     state: web::Data<AppState>,
     user: Editor,
-    path: Slug,
+    path: SourceSlug,
     body: Body<SourceInput>,
 ) -> Result<HttpResponse, ApiError> {
     let current = path.into_inner()?;
     let purged = current.clone();
-    let body = match body_or_problem(body) {
-        Ok(body) => body,
-        Err(problem) => return Ok(*problem),
-    };
+    let Json(body) = body?;
     check_source(&body, false)?;
     let source = as_editor(&state, &user, move |conn, actor, now| {
         let found = catalogue::find_source(conn, &current)?.ok_or(ApiError::NotFound("source"))?;
@@ -798,7 +780,7 @@ pub(crate) async fn update_source(
 #[utoipa::path(
     tag = "newsroom",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "The source's slug.", max_length = 120)),
+    params(SourceSlug),
     responses(
         (status = 204, description = "Deleted."),
         (status = 401, response = InvalidToken),
@@ -812,7 +794,7 @@ pub(crate) async fn update_source(
 pub(crate) async fn delete_source(
     state: web::Data<AppState>,
     user: Editor,
-    path: Slug,
+    path: SourceSlug,
 ) -> Result<HttpResponse, ApiError> {
     let remover = Remover {
         what: "source",

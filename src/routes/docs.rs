@@ -1,6 +1,6 @@
 //! This API's own OpenAPI document, as served (Swagger UI at `/docs` reads it).
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, web};
 
 use crate::state::AppState;
 
@@ -18,19 +18,18 @@ use crate::state::AppState;
 #[get("/openapi.json")]
 pub(crate) async fn get_openapi(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let etag = state.openapi_etag.as_str();
-    let current = crate::negotiation::still_fresh(req.headers(), Some(etag), None);
-    let mut response = if current {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
+    if crate::negotiation::still_fresh(req.headers(), Some(etag), None) {
+        return cached(HttpResponse::NotModified(), etag).finish();
+    }
+    cached(HttpResponse::Ok(), etag)
+        .content_type("application/json")
+        .body(state.openapi_json.as_ref().clone())
+}
+
+/// `response` with the document's validator, cacheable for five minutes.
+fn cached(mut response: HttpResponseBuilder, etag: &str) -> HttpResponseBuilder {
     response
         .insert_header(("ETag", etag))
         .insert_header(("Cache-Control", "public, max-age=300"));
-    if current {
-        return response.finish();
-    }
     response
-        .content_type("application/json")
-        .body(state.openapi_json.as_ref().clone())
 }

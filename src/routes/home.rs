@@ -12,7 +12,9 @@ use crate::error::ApiError;
 use crate::error::responses::{BadRequest, Unavailable};
 use crate::http::{LIST_FRESHNESS, Query, public_json};
 use crate::state::AppState;
-use crate::views::{ArticleSummary, Home, ListMeta, TopicRef, TrendingTopic, TrendingTopicList};
+use crate::views::{
+    ArticleSummary, Home, ListMeta, Listed, TopicRef, TrendingTopic, TrendingTopicList,
+};
 
 /// Topics read in the last 24 hours, ranked by how much faster than their
 /// own average of the 7 days before.
@@ -84,13 +86,7 @@ pub(crate) async fn get_trending_topics(
         .db
         .run(move |conn| trending_topics(conn, usize::try_from(limit).unwrap_or(10), now))
         .await?;
-    let list = TrendingTopicList {
-        data,
-        meta: ListMeta {
-            limit,
-            next_cursor: None,
-        },
-    };
+    let list = TrendingTopic::page(data, ListMeta::whole(limit));
     public_json(&req, &list, LIST_FRESHNESS)
 }
 

@@ -1,6 +1,6 @@
 //! `/me`: the signed-in user's own account.
 
-use crate::http::Json;
+use crate::http::{Json, no_store};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -54,9 +54,7 @@ async fn load(state: &AppState, id: i64) -> Result<users::User, ApiError> {
 }
 
 fn private(user: users::User) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(User::from(user))
+    no_store(HttpResponse::Ok()).json(User::from(user))
 }
 
 /// My account
@@ -96,13 +94,9 @@ pub(crate) async fn update_me(
     me: AuthUser,
     body: Json<UpdateMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = body
-        .into_inner()
-        .display_name
-        .map(|raw| display_name(&raw).map_err(|m| ApiError::field("display_name", m)))
-        .transpose()?;
     let now = state.clock.now();
-    if let Some(name) = name {
+    if let Some(raw) = body.into_inner().display_name {
+        let name = display_name(&raw).map_err(|m| ApiError::field("display_name", m))?;
         state
             .db
             .run(move |conn| Ok(users::set_display_name(conn, me.id, &name, now)?))
@@ -184,14 +178,12 @@ pub(crate) async fn get_my_meter(
     me: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let key = format!("user:{}", me.id);
-    let month = paywall::month_of(now);
+    let (key, month) = (format!("user:{}", me.id), paywall::month_of(now));
     let used = state
         .db
         .run(move |conn| Ok(meter::used(conn, &key, &month)?))
         .await?;
     let limit = i64::from(state.config.free_articles);
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(MeterView::new(limit, used, paywall::resets_at(now))))
+    let meter = MeterView::new(limit, used, paywall::resets_at(now));
+    Ok(no_store(HttpResponse::Ok()).json(meter))
 }

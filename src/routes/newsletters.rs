@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::error::responses::{
     BadRequest, NotFound, PayloadTooLarge, TooManyRequests, Unavailable, UnsupportedMediaType,
 };
-use crate::http::{ITEM_FRESHNESS, Query, Slug, public_json};
+use crate::http::{ITEM_FRESHNESS, NewsletterSlug, Query, public_json};
 use crate::state::AppState;
 use crate::surrogate::{SurrogateKeys, Tagged};
 
@@ -42,6 +42,16 @@ pub(crate) struct NewsletterView {
     /// What it brings.
     #[schema(max_length = 1000)]
     pub description: String,
+}
+
+impl From<newsletters::Newsletter> for NewsletterView {
+    fn from(newsletter: newsletters::Newsletter) -> Self {
+        Self {
+            slug: newsletter.slug,
+            name: newsletter.name,
+            description: newsletter.description,
+        }
+    }
 }
 
 /// The newsletters on offer.
@@ -134,14 +144,7 @@ pub(crate) async fn list_newsletters(
 ) -> Result<HttpResponse, ApiError> {
     let rows = state.db.run(|conn| Ok(newsletters::list(conn)?)).await?;
     let list = NewsletterList {
-        data: rows
-            .into_iter()
-            .map(|n| NewsletterView {
-                slug: n.slug,
-                name: n.name,
-                description: n.description,
-            })
-            .collect(),
+        data: rows.into_iter().map(NewsletterView::from).collect(),
     };
     public_json(&req, &list, ITEM_FRESHNESS)
 }
@@ -180,7 +183,7 @@ fn queue_confirmation(
 #[utoipa::path(
     operation_id = "create_signup",
     tag = "newsletters",
-    params(("slug" = String, Path, description = "The newsletter.", example = "daily", max_length = 120)),
+    params(NewsletterSlug),
     request_body = SignupRequest,
     responses(
         (status = 202, description = "Accepted; a confirmation mail may be on its way.", body = SignupAccepted),
@@ -196,7 +199,7 @@ fn queue_confirmation(
 pub async fn sign_up(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: Slug,
+    slug: NewsletterSlug,
     body: Json<SignupRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse(&body.email).map_err(|m| ApiError::field("email", m))?;

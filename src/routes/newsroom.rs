@@ -2,7 +2,7 @@
 //! and delete articles. Every change is audited.
 
 use crate::cache::Purge;
-use crate::http::{Body, Slug, body_or_problem};
+use crate::http::{ArticleSlug, Body, Json};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -473,10 +473,7 @@ pub(crate) async fn create_article(
     user: Editor,
     body: Body<CreateArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match body_or_problem(body) {
-        Ok(body) => body,
-        Err(problem) => return Ok(*problem),
-    };
+    let Json(body) = body?;
     let req = UpdateArticleRequest::from(body);
     let errors = check_fields(&req, true);
     if !errors.is_empty() {
@@ -744,7 +741,7 @@ fn changed_fields(req: &UpdateArticleRequest) -> Vec<&'static str> {
     tag = "newsroom",
     security(("bearer" = [])),
     params(
-        ("slug" = String, Path, description = "The article's slug.", example = "the-port-that-froze-early", max_length = 120),
+        ArticleSlug,
         ("If-Match" = Option<String>, Header, description = "The ETag of the version being changed.", example = "\"r3-1042\"", max_length = 1024)
     ),
     request_body = UpdateArticleRequest,
@@ -767,13 +764,10 @@ pub(crate) async fn update_article(
     state: web::Data<AppState>,
     req: HttpRequest,
     user: Editor,
-    slug: Slug,
+    slug: ArticleSlug,
     body: Body<UpdateArticleRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match body_or_problem(body) {
-        Ok(body) => body,
-        Err(problem) => return Ok(*problem),
-    };
+    let Json(body) = body?;
     let errors = check_fields(&body, false);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -867,7 +861,7 @@ async fn run_transition(
 #[utoipa::path(
     tag = "newsroom",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "The article's slug.", max_length = 120)),
+    params(ArticleSlug),
     request_body(content = Option<PublishRequest>, description = "Optional: when to publish (no body, or `null`, publishes now)."),
     responses(
         (status = 200, description = "The article, published or scheduled.", body = EditorArticle),
@@ -884,7 +878,7 @@ async fn run_transition(
 pub(crate) async fn publish_article(
     state: web::Data<AppState>,
     user: Editor,
-    slug: Slug,
+    slug: ArticleSlug,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     // No body, or `null`, publishes now; anything else must be the object.
@@ -913,7 +907,7 @@ pub(crate) async fn publish_article(
 #[utoipa::path(
     tag = "newsroom",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "The article's slug.", max_length = 120)),
+    params(ArticleSlug),
     responses(
         (status = 200, description = "The article, now a draft.", body = EditorArticle),
         (status = 401, response = InvalidToken),
@@ -927,7 +921,7 @@ pub(crate) async fn publish_article(
 pub(crate) async fn unpublish_article(
     state: web::Data<AppState>,
     user: Editor,
-    slug: Slug,
+    slug: ArticleSlug,
 ) -> Result<HttpResponse, ApiError> {
     run_transition(&state, user, slug.into_inner()?, Transition::Unpublish).await
 }
@@ -939,7 +933,7 @@ pub(crate) async fn unpublish_article(
 #[utoipa::path(
     tag = "newsroom",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "The article's slug.", max_length = 120)),
+    params(ArticleSlug),
     responses(
         (status = 200, description = "The archived article.", body = EditorArticle),
         (status = 401, response = InvalidToken),
@@ -953,7 +947,7 @@ pub(crate) async fn unpublish_article(
 pub(crate) async fn archive_article(
     state: web::Data<AppState>,
     user: Editor,
-    slug: Slug,
+    slug: ArticleSlug,
 ) -> Result<HttpResponse, ApiError> {
     run_transition(&state, user, slug.into_inner()?, Transition::Archive).await
 }
@@ -964,7 +958,7 @@ pub(crate) async fn archive_article(
 #[utoipa::path(
     tag = "newsroom",
     security(("bearer" = [])),
-    params(("slug" = String, Path, description = "The article's slug.", max_length = 120)),
+    params(ArticleSlug),
     responses(
         (status = 204, description = "Deleted."),
         (status = 401, response = InvalidToken),
@@ -977,7 +971,7 @@ pub(crate) async fn archive_article(
 pub(crate) async fn delete_article(
     state: web::Data<AppState>,
     user: Editor,
-    slug: Slug,
+    slug: ArticleSlug,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner()?;
     let now = state.clock.now();

@@ -1,6 +1,5 @@
 //! `/plans`: what a subscription costs; admins manage the offer.
 
-use crate::http::{Body, body_or_problem};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -18,9 +17,9 @@ use crate::error::responses::{
     UnsupportedMediaType,
 };
 use crate::error::{ApiError, ConflictCode, FieldError};
-use crate::http::{LIST_FRESHNESS, public_json};
+use crate::http::{Body, Json, LIST_FRESHNESS, public_json};
 use crate::state::AppState;
-use crate::views::{ListMeta, Plan, PlanList};
+use crate::views::{ListMeta, Listed, Plan, PlanList};
 
 /// A new plan.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -98,13 +97,7 @@ pub(crate) async fn list_plans(
     let rows = state.db.run(|conn| Ok(plans::list(conn, false)?)).await?;
     let data: Vec<Plan> = rows.into_iter().map(Plan::from).collect();
     let limit = i64::try_from(data.len()).unwrap_or(i64::MAX).max(1);
-    let list = PlanList {
-        data,
-        meta: ListMeta {
-            limit,
-            next_cursor: None,
-        },
-    };
+    let list = Plan::page(data, ListMeta::whole(limit));
     public_json(&req, &list, LIST_FRESHNESS)
 }
 
@@ -132,10 +125,7 @@ pub(crate) async fn create_plan(
     admin: Admin,
     body: Body<CreatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match body_or_problem(body) {
-        Ok(body) => body,
-        Err(problem) => return Ok(*problem),
-    };
+    let Json(body) = body?;
     check_new_plan(&body)?;
     let now = state.clock.now();
     let plan = state
@@ -237,10 +227,7 @@ pub(crate) async fn update_plan(
     path: web::Path<String>,
     body: Body<UpdatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match body_or_problem(body) {
-        Ok(body) => body,
-        Err(problem) => return Ok(*problem),
-    };
+    let Json(body) = body?;
     let (code, body) = (path.into_inner(), body);
     let mut errors = Vec::new();
     check_name(body.name.as_deref(), &mut errors);

@@ -2,10 +2,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use crate::db::{DbConnection, catalogue};
+use chrono::NaiveDateTime;
+
+use crate::db::{DbConnection, QueryResult, catalogue};
 use crate::error::ApiError;
 use crate::error::responses::{BadRequest, NotFound, Unavailable};
-use crate::http::{Query, Slug, SlugListParams, slug_item, slug_list};
+use crate::http::{Query, SlugListParams, SourceSlug, slug_item, slug_list};
 use crate::state::AppState;
 use crate::views::{Source, SourceList};
 
@@ -31,14 +33,7 @@ pub(crate) async fn list_sources(
     req: HttpRequest,
     Query(params): Query<SlugListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let load = |conn: &mut DbConnection, after: Option<&str>, limit, now| {
-        let page = catalogue::list_sources(conn, after, limit)?;
-        Ok((Source::with_counts(conn, page.items, now)?, page.next_after))
-    };
-    slug_list(&state.db, state.clock, &req, &params, load, |data, meta| {
-        SourceList { data, meta }
-    })
-    .await
+    slug_list(&state.db, state.clock, &req, &params, source_page).await
 }
 
 /// Get one source
@@ -46,7 +41,7 @@ pub(crate) async fn list_sources(
 /// The source with how many of its articles we have published in translation.
 #[utoipa::path(
     tag = "sources",
-    params(("slug" = String, Path, description = "The source's slug.", example = "vedomosti-vostoka", max_length = 120)),
+    params(SourceSlug),
     responses(
         (status = 200, description = "The source.", body = Source,
             headers(("ETag" = String, description = "Strong validator of this representation."))),
@@ -59,19 +54,28 @@ pub(crate) async fn list_sources(
 pub(crate) async fn get_source(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: Slug,
+    slug: SourceSlug,
 ) -> Result<HttpResponse, ApiError> {
-    let load = |conn: &mut DbConnection, slug: &str, now| {
-        let found = catalogue::find_source(conn, slug)?;
-        Ok(Source::with_counts(conn, found.into_iter().collect(), now)?.pop())
-    };
-    slug_item(
-        &state.db,
-        state.clock,
-        &req,
-        slug.into_inner()?,
-        "source",
-        load,
-    )
-    .await
+    slug_item(&state.db, state.clock, &req, slug, find_source).await
+}
+
+/// A page of sources after the slug `after`, with its article count.
+fn source_page(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<(Vec<Source>, Option<String>)> {
+    let page = catalogue::list_sources(conn, after, limit)?;
+    Ok((Source::with_counts(conn, page.items, now)?, page.next_after))
+}
+
+/// The source named `slug`, with its article count, if there is one.
+fn find_source(
+    conn: &mut DbConnection,
+    slug: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Source>> {
+    let found = catalogue::find_source(conn, slug)?;
+    Ok(Source::with_counts(conn, found.into_iter().collect(), now)?.pop())
 }

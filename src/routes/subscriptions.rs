@@ -1,6 +1,6 @@
 //! `/me/subscription`: a reader's paid subscription: start, see, cancel, resume.
 
-use crate::http::Json;
+use crate::http::{Json, no_store};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::NaiveDateTime;
@@ -55,11 +55,6 @@ fn idempotency_key(req: &HttpRequest) -> Result<String, ApiError> {
 
 fn request_hash(plan: &str) -> String {
     tokens::hash(&format!("POST /me/subscription\n{plan}"))
-}
-
-fn no_store(mut response: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
-    response.insert_header((header::CACHE_CONTROL, "no-store"));
-    response
 }
 
 fn new_public_id() -> String {
@@ -253,6 +248,28 @@ pub(crate) async fn get_my_subscription(
     Ok(no_store(HttpResponse::Ok()).json(Subscription::new(row, plan, now, grace)))
 }
 
+/// Why a cancel was refused: the subscription is in no state to end.
+fn not_cancelable(refusal: Refusal) -> ApiError {
+    ApiError::Conflict(
+        ConflictCode::SubscriptionNotCancelable,
+        format!(
+            "The subscription is {}; only an active, past-due or incomplete subscription can be canceled.",
+            standing(refusal)
+        ),
+    )
+}
+
+/// Why a resume was refused: nothing canceled is left to take back.
+fn not_resumable(refusal: Refusal) -> ApiError {
+    ApiError::Conflict(
+        ConflictCode::SubscriptionNotResumable,
+        format!(
+            "The subscription is {}; only a canceled subscription whose period has not ended can be resumed.",
+            standing(refusal)
+        ),
+    )
+}
+
 /// The status a command was refused in.
 fn standing(refusal: Refusal) -> String {
     match refusal {
@@ -309,16 +326,7 @@ pub(crate) async fn cancel_subscription(
     me: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    command(&state, me.id, Event::Cancel { at: now }, |refusal| {
-        ApiError::Conflict(
-            ConflictCode::SubscriptionNotCancelable,
-            format!(
-                "The subscription is {}; only an active, past-due or incomplete subscription can be canceled.",
-                standing(refusal)
-            ),
-        )
-    })
-    .await
+    command(&state, me.id, Event::Cancel { at: now }, not_cancelable).await
 }
 
 /// Resume my subscription
@@ -342,14 +350,5 @@ pub(crate) async fn resume_subscription(
     me: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    command(&state, me.id, Event::Resume { at: now }, |refusal| {
-        ApiError::Conflict(
-            ConflictCode::SubscriptionNotResumable,
-            format!(
-                "The subscription is {}; only a canceled subscription whose period has not ended can be resumed.",
-                standing(refusal)
-            ),
-        )
-    })
-    .await
+    command(&state, me.id, Event::Resume { at: now }, not_resumable).await
 }

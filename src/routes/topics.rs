@@ -2,10 +2,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use crate::db::{DbConnection, catalogue};
+use chrono::NaiveDateTime;
+
+use crate::db::{DbConnection, QueryResult, catalogue};
 use crate::error::ApiError;
 use crate::error::responses::{BadRequest, NotFound, Unavailable};
-use crate::http::{Query, Slug, SlugListParams, slug_item, slug_list};
+use crate::http::{Query, SlugListParams, TopicSlug, slug_item, slug_list};
 use crate::state::AppState;
 use crate::views::{Topic, TopicList};
 
@@ -30,14 +32,7 @@ pub(crate) async fn list_topics(
     req: HttpRequest,
     Query(params): Query<SlugListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let load = |conn: &mut DbConnection, after: Option<&str>, limit, now| {
-        let page = catalogue::list_topics(conn, after, limit)?;
-        Ok((Topic::with_counts(conn, page.items, now)?, page.next_after))
-    };
-    slug_list(&state.db, state.clock, &req, &params, load, |data, meta| {
-        TopicList { data, meta }
-    })
-    .await
+    slug_list(&state.db, state.clock, &req, &params, topic_page).await
 }
 
 /// Get one topic
@@ -45,7 +40,7 @@ pub(crate) async fn list_topics(
 /// The topic with how many published articles carry it.
 #[utoipa::path(
     tag = "topics",
-    params(("slug" = String, Path, description = "The topic's slug.", example = "energy", max_length = 120)),
+    params(TopicSlug),
     responses(
         (status = 200, description = "The topic.", body = Topic,
             headers(("ETag" = String, description = "Strong validator of this representation."))),
@@ -58,19 +53,28 @@ pub(crate) async fn list_topics(
 pub(crate) async fn get_topic(
     state: web::Data<AppState>,
     req: HttpRequest,
-    slug: Slug,
+    slug: TopicSlug,
 ) -> Result<HttpResponse, ApiError> {
-    let load = |conn: &mut DbConnection, slug: &str, now| {
-        let found = catalogue::find_topic(conn, slug)?;
-        Ok(Topic::with_counts(conn, found.into_iter().collect(), now)?.pop())
-    };
-    slug_item(
-        &state.db,
-        state.clock,
-        &req,
-        slug.into_inner()?,
-        "topic",
-        load,
-    )
-    .await
+    slug_item(&state.db, state.clock, &req, slug, find_topic).await
+}
+
+/// A page of topics after the slug `after`, with its article count.
+fn topic_page(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<(Vec<Topic>, Option<String>)> {
+    let page = catalogue::list_topics(conn, after, limit)?;
+    Ok((Topic::with_counts(conn, page.items, now)?, page.next_after))
+}
+
+/// The topic named `slug`, with its article count, if there is one.
+fn find_topic(
+    conn: &mut DbConnection,
+    slug: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Topic>> {
+    let found = catalogue::find_topic(conn, slug)?;
+    Ok(Topic::with_counts(conn, found.into_iter().collect(), now)?.pop())
 }

@@ -96,11 +96,13 @@ fn only_the_database_layer_speaks_diesel() {
 /// Handlers parse, authorise, call and answer; the work lives in named
 /// functions beside them, in `db` and in `domain`.
 const LONGEST_HANDLER: usize = 50;
+/// And the typical one fits on a screen with its documentation.
+const MEDIAN_HANDLER: usize = 15;
 
 #[test]
-fn no_handler_is_longer_than_fifty_lines() {
+fn handlers_are_short() {
     let mut long = Vec::new();
-    let mut handlers = 0;
+    let mut lengths = Vec::new();
     for (module, source) in modules() {
         if module[0] != "routes" {
             continue;
@@ -124,17 +126,30 @@ fn no_handler_is_longer_than_fifty_lines() {
             let Some(end) = (start..lines.len()).find(|&i| lines[i] == "}") else {
                 panic!("{}: a handler without its end", module.join("::"));
             };
-            handlers += 1;
+            lengths.push(end - start + 1);
             if end - start + 1 > LONGEST_HANDLER {
                 long.push(format!("{}: {} lines", lines[start], end - start + 1));
             }
         }
     }
-    assert!(handlers >= 50, "found only {handlers} handlers");
+    assert!(lengths.len() >= 50, "found only {} handlers", lengths.len());
     assert!(
         long.is_empty(),
         "handlers over {LONGEST_HANDLER} lines:\n{}",
         long.join("\n")
+    );
+    lengths.sort_unstable();
+    let middle = lengths.len() / 2;
+    // Twice the median, so that an even count needs no fractions.
+    let twice_median = if lengths.len() % 2 == 0 {
+        lengths[middle - 1] + lengths[middle]
+    } else {
+        2 * lengths[middle]
+    };
+    assert!(
+        twice_median <= 2 * MEDIAN_HANDLER,
+        "the median handler is {} lines, over {MEDIAN_HANDLER}",
+        twice_median as f64 / 2.0
     );
 }
 
