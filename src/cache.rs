@@ -38,6 +38,7 @@ use actix_web::{HttpMessage, HttpResponse};
 use crate::client::ClientAddr;
 use crate::clock::Clock;
 use crate::db::articles::{ArticleCard, ArticleRow};
+use crate::domain::id::ArticleId;
 use crate::limits::Identity;
 use crate::metrics::Metrics;
 use crate::negotiation::{Coding, negotiate, parse_http_date, still_fresh, weak};
@@ -107,7 +108,7 @@ impl Drop for Filling<'_> {
 #[derive(Clone)]
 struct Entry {
     /// The article this response is a read of, to count cached reads as views.
-    article: Option<i64>,
+    article: Option<ArticleId>,
     /// Since when a request has been fetching a fresh copy.
     refreshing: Option<Instant>,
     stored: Instant,
@@ -401,7 +402,12 @@ impl ResponseCache {
     }
 
     /// Keeps a copy loaded at `generation`; whether it was kept.
-    fn put(&self, key: String, generation: u64, entry: (HeaderMap, Bytes, Option<i64>)) -> bool {
+    fn put(
+        &self,
+        key: String,
+        generation: u64,
+        entry: (HeaderMap, Bytes, Option<ArticleId>),
+    ) -> bool {
         let (headers, body, article) = entry;
         if body.len() > MAX_BODY || key.len() > MAX_KEY {
             return false;

@@ -12,6 +12,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::{DbConnection, ledger, meter};
 use crate::domain::article::AccessLevel;
+use crate::domain::id::ArticleId;
 use crate::domain::paywall::{self, Access, MeterState, Reader};
 use crate::error::ApiError;
 use crate::views::MeterView;
@@ -62,7 +63,7 @@ pub(crate) enum Step {
 pub struct Count {
     whose: Whose,
     level: AccessLevel,
-    article_id: i64,
+    article_id: ArticleId,
     limit: i64,
     now: NaiveDateTime,
 }
@@ -71,7 +72,7 @@ pub struct Count {
 pub(crate) fn decide(
     conn: &mut DbConnection,
     level: AccessLevel,
-    article_id: i64,
+    article_id: ArticleId,
     whose: Whose,
     limit: i64,
     now: NaiveDateTime,
@@ -126,7 +127,7 @@ impl Count {
     pub fn new(
         whose: Whose,
         level: AccessLevel,
-        article_id: i64,
+        article_id: ArticleId,
         limit: i64,
         now: NaiveDateTime,
     ) -> Self {

@@ -17,6 +17,7 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::NaiveDateTime;
 
 use crate::db::{DbConnection, readership};
+use crate::domain::id::ArticleId;
 use crate::domain::readership::hour_of;
 
 /// Bits in the bitmap of (reader, article) pairs seen this hour: 1 MiB;
@@ -59,7 +60,7 @@ impl ViewCounter {
 
     /// Counts one view of `article_id` by `reader` at `at`, unless this
     /// reader was already counted for it this hour.
-    pub(crate) fn record(&self, article_id: i64, reader: &str, at: NaiveDateTime) {
+    pub(crate) fn record(&self, article_id: ArticleId, reader: &str, at: NaiveDateTime) {
         let hour = hour_of(at);
         let hash = self.hasher.hash_one((article_id, reader));
         let bit = usize::try_from(hash % SEEN_BITS as u64).unwrap_or(0);
@@ -76,7 +77,7 @@ impl ViewCounter {
             seen.bits[word] |= mask;
         }
         let mut pending = self.pending();
-        let count = pending.entry((article_id, hour)).or_insert(0);
+        let count = pending.entry((article_id.get(), hour)).or_insert(0);
         *count = count.saturating_add(1);
     }
 
@@ -109,4 +110,4 @@ impl ViewCounter {
 /// Marks a response as a read of this article, so that a cached copy served
 /// later still counts as a view.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct ArticleRead(pub i64);
+pub(crate) struct ArticleRead(pub ArticleId);

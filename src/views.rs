@@ -240,7 +240,7 @@ impl From<ArticleCard> for ArticleSummary {
             translator: row.translator,
         });
         Self {
-            id: row.id,
+            id: row.id.get(),
             slug: row.slug,
             headline: row.headline,
             dek: row.dek,
@@ -402,12 +402,12 @@ impl Topic {
         topics: Vec<catalogue::Topic>,
         now: NaiveDateTime,
     ) -> QueryResult<Vec<Self>> {
-        let ids: Vec<i64> = topics.iter().map(|t| t.id).collect();
+        let ids: Vec<i64> = topics.iter().map(|t| t.id.get()).collect();
         let counts = catalogue::published_counts_by_topic(conn, &ids, now)?;
         Ok(topics
             .into_iter()
             .map(|t| {
-                let count = counts.get(&t.id).copied().unwrap_or(0);
+                let count = counts.get(&t.id.get()).copied().unwrap_or(0);
                 Self::new(t, count)
             })
             .collect())
@@ -463,7 +463,7 @@ impl Author {
         authors: Vec<catalogue::Author>,
         now: NaiveDateTime,
     ) -> QueryResult<Vec<Self>> {
-        let ids: Vec<i64> = authors.iter().map(|a| a.id).collect();
+        let ids: Vec<i64> = authors.iter().map(|a| a.id.get()).collect();
         let counts = catalogue::published_counts_by_author(conn, &ids, now)?;
         let source_ids: Vec<i64> = authors
             .iter()
@@ -473,7 +473,7 @@ impl Author {
         Ok(authors
             .into_iter()
             .map(|a| {
-                let count = counts.get(&a.id).copied().unwrap_or(0);
+                let count = counts.get(&a.id.get()).copied().unwrap_or(0);
                 let affiliation = a.affiliation_source_id.and_then(|id| sources.get(&id));
                 Self::new(a, affiliation, count)
             })
@@ -531,12 +531,12 @@ impl Source {
         sources: Vec<catalogue::Source>,
         now: NaiveDateTime,
     ) -> QueryResult<Vec<Self>> {
-        let ids: Vec<i64> = sources.iter().map(|t| t.id).collect();
+        let ids: Vec<i64> = sources.iter().map(|t| t.id.get()).collect();
         let counts = catalogue::published_counts_by_source(conn, &ids, now)?;
         Ok(sources
             .into_iter()
             .map(|t| {
-                let count = counts.get(&t.id).copied().unwrap_or(0);
+                let count = counts.get(&t.id.get()).copied().unwrap_or(0);
                 Self::new(t, count)
             })
             .collect())
@@ -646,7 +646,7 @@ pub struct User {
 impl From<users::User> for User {
     fn from(user: users::User) -> Self {
         Self {
-            id: user.id,
+            id: user.id.get(),
             email: user.email,
             display_name: user.display_name,
             role: user.role,

@@ -13,6 +13,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 
 use crate::db::{refresh_tokens, users};
 use crate::domain::account::Role;
+use crate::domain::id::UserId;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -20,7 +21,7 @@ use crate::state::AppState;
 #[derive(Clone, Debug)]
 pub struct AuthUser {
     /// The user's id.
-    pub id: i64,
+    pub id: UserId,
     /// The user's current role.
     pub role: Role,
     /// The login session (refresh-token family) of the access token.
@@ -69,10 +70,11 @@ async fn authenticate(state: web::Data<AppState>, token: String) -> Result<AuthU
         .jwt
         .verify(&token)
         .map_err(|e| ApiError::InvalidToken(e.to_string()))?;
-    let id: i64 = claims
+    let id: UserId = claims
         .sub
-        .parse()
-        .map_err(|_| ApiError::InvalidToken("sub is not a user id".into()))?;
+        .parse::<i64>()
+        .map_err(|_| ApiError::InvalidToken("sub is not a user id".into()))?
+        .into();
     // The login the token belongs to must still be open: logging out
     // (here or everywhere), a password change and a reused refresh token
     // end it, and its access tokens stop working with their next request,

@@ -5,6 +5,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use serde::{Deserialize, Serialize};
 
 use crate::domain::account::Role;
+use crate::domain::id::UserId;
 
 /// Who issues our tokens.
 pub(crate) const ISSUER: &str = "newsdesk";
@@ -69,7 +70,7 @@ impl JwtKeys {
     /// Issues a token for a user in a session.
     pub(crate) fn issue(
         &self,
-        user_id: i64,
+        user_id: UserId,
         role: Role,
         session: &str,
         now: DateTime<Utc>,
@@ -126,7 +127,9 @@ mod tests {
 
     #[test]
     fn issued_tokens_verify() {
-        let token = keys().issue(7, Role::Editor, "family", Utc::now()).unwrap();
+        let token = keys()
+            .issue(UserId::from(7), Role::Editor, "family", Utc::now())
+            .unwrap();
         let claims = keys().verify(&token).unwrap();
         assert_eq!(claims.sub, "7");
         assert_eq!(claims.role, Role::Editor);

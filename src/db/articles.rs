@@ -14,13 +14,15 @@ use super::schema::{
 };
 pub(crate) use super::visibility::is_public;
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus};
+use crate::domain::id::ArticleId;
 use crate::domain::markdown::RenderedBody;
 
 /// What lists show of an article: everything but the body.
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = articles)]
 pub struct ArticleSummaryRow {
-    pub id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub id: ArticleId,
     pub slug: String,
     pub headline: String,
     pub dek: String,
@@ -330,7 +332,7 @@ pub fn list(
                 (true, Some(at)) => at,
                 _ => last.created_at,
             },
-            id: last.id,
+            id: last.id.get(),
         }),
         _ => None,
     };
@@ -368,7 +370,7 @@ pub(crate) fn load_cards(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id.get()).collect();
 
     let bylines: Vec<(i64, String, String)> = article_authors::table
         .inner_join(authors::table)
@@ -417,9 +419,9 @@ pub(crate) fn load_cards(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (primary_topic, topics) = topics_of.remove(&row.id).unwrap_or_default();
+            let (primary_topic, topics) = topics_of.remove(&row.id.get()).unwrap_or_default();
             ArticleCard {
-                authors: authors_of.remove(&row.id).unwrap_or_default(),
+                authors: authors_of.remove(&row.id.get()).unwrap_or_default(),
                 primary_topic,
                 topics,
                 source: row
@@ -771,8 +773,8 @@ pub(crate) fn drop_redirect(conn: &mut DbConnection, slug: &str) -> QueryResult<
 }
 
 /// Deletes an article with its body, links and redirects.
-pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
-    diesel::delete(articles::table.filter(articles::id.eq(id))).execute(conn)
+pub fn delete(conn: &mut DbConnection, id: ArticleId) -> QueryResult<usize> {
+    diesel::delete(articles::table.filter(articles::id.eq(id.get()))).execute(conn)
 }
 
 /// Inside a transaction: holds the article with this slug until the

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{audit_events, users};
+use crate::domain::id::UserId;
 
 /// One recorded change, with the actor's email when the account still exists.
 #[derive(Clone, Debug, Queryable)]
@@ -21,7 +22,7 @@ pub struct AuditEvent {
 /// Records a change.
 pub(crate) fn record(
     conn: &mut DbConnection,
-    actor_id: i64,
+    actor_id: UserId,
     action: &str,
     target: &str,
     details: &serde_json::Value,
@@ -29,7 +30,7 @@ pub(crate) fn record(
 ) -> QueryResult<()> {
     diesel::insert_into(audit_events::table)
         .values((
-            audit_events::actor_id.eq(actor_id),
+            audit_events::actor_id.eq(actor_id.get()),
             audit_events::action.eq(action),
             audit_events::target.eq(target),
             audit_events::details.eq(details.to_string()),

@@ -9,12 +9,14 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::{article_authors, article_topics, articles, authors, sources, topics};
 use super::visibility::is_public;
+use crate::domain::id::{AuthorId, SourceId, TopicId};
 
 /// A foreign outlet whose journalism we translate.
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = sources)]
 pub struct Source {
-    pub id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub id: SourceId,
     pub slug: String,
     pub name: String,
     pub country: String,
@@ -41,7 +43,8 @@ pub struct NewSource<'a> {
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = authors)]
 pub struct Author {
-    pub id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub id: AuthorId,
     pub slug: String,
     pub name: String,
     pub bio: String,
@@ -68,7 +71,8 @@ pub struct NewAuthor<'a> {
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = topics)]
 pub struct Topic {
-    pub id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub id: TopicId,
     pub slug: String,
     pub name: String,
     pub description: String,
@@ -222,7 +226,7 @@ pub(crate) fn sources_by_id(
         .filter(sources::id.eq_any(ids))
         .select(Source::as_select())
         .load(conn)?;
-    Ok(rows.into_iter().map(|s| (s.id, s)).collect())
+    Ok(rows.into_iter().map(|s| (s.id.get(), s)).collect())
 }
 
 /// Published articles per source, for the given sources.
@@ -346,10 +350,10 @@ pub(crate) struct SourceChanges<'a> {
 /// Applies changes to the topic with this id.
 pub(crate) fn update_topic(
     conn: &mut DbConnection,
-    id: i64,
+    id: TopicId,
     changes: &TopicChanges<'_>,
 ) -> QueryResult<usize> {
-    diesel::update(topics::table.find(id))
+    diesel::update(topics::table.find(id.get()))
         .set(changes)
         .execute(conn)
 }
@@ -357,10 +361,10 @@ pub(crate) fn update_topic(
 /// Applies changes to the author with this id.
 pub(crate) fn update_author(
     conn: &mut DbConnection,
-    id: i64,
+    id: AuthorId,
     changes: &AuthorChanges<'_>,
 ) -> QueryResult<usize> {
-    diesel::update(authors::table.find(id))
+    diesel::update(authors::table.find(id.get()))
         .set(changes)
         .execute(conn)
 }
@@ -368,49 +372,49 @@ pub(crate) fn update_author(
 /// Applies changes to the source with this id.
 pub(crate) fn update_source(
     conn: &mut DbConnection,
-    id: i64,
+    id: SourceId,
     changes: &SourceChanges<'_>,
 ) -> QueryResult<usize> {
-    diesel::update(sources::table.find(id))
+    diesel::update(sources::table.find(id.get()))
         .set(changes)
         .execute(conn)
 }
 
 /// Articles (of any status) filed under a topic.
-pub(crate) fn topic_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+pub(crate) fn topic_usage(conn: &mut DbConnection, id: TopicId) -> QueryResult<i64> {
     article_topics::table
-        .filter(article_topics::topic_id.eq(id))
+        .filter(article_topics::topic_id.eq(id.get()))
         .count()
         .get_result(conn)
 }
 
 /// Articles (of any status) bylined to an author.
-pub(crate) fn author_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+pub(crate) fn author_usage(conn: &mut DbConnection, id: AuthorId) -> QueryResult<i64> {
     article_authors::table
-        .filter(article_authors::author_id.eq(id))
+        .filter(article_authors::author_id.eq(id.get()))
         .count()
         .get_result(conn)
 }
 
 /// Articles (of any status) translated from a source.
-pub(crate) fn source_usage(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+pub(crate) fn source_usage(conn: &mut DbConnection, id: SourceId) -> QueryResult<i64> {
     articles::table
-        .filter(articles::original_source_id.eq(id))
+        .filter(articles::original_source_id.eq(id.get()))
         .count()
         .get_result(conn)
 }
 
 /// Deletes the topic with this id.
-pub(crate) fn delete_topic(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
-    diesel::delete(topics::table.find(id)).execute(conn)
+pub(crate) fn delete_topic(conn: &mut DbConnection, id: TopicId) -> QueryResult<usize> {
+    diesel::delete(topics::table.find(id.get())).execute(conn)
 }
 
 /// Deletes the author with this id.
-pub(crate) fn delete_author(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
-    diesel::delete(authors::table.find(id)).execute(conn)
+pub(crate) fn delete_author(conn: &mut DbConnection, id: AuthorId) -> QueryResult<usize> {
+    diesel::delete(authors::table.find(id.get())).execute(conn)
 }
 
 /// Deletes the source with this id; authors affiliated with it lose the affiliation.
-pub(crate) fn delete_source(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
-    diesel::delete(sources::table.find(id)).execute(conn)
+pub(crate) fn delete_source(conn: &mut DbConnection, id: SourceId) -> QueryResult<usize> {
+    diesel::delete(sources::table.find(id.get())).execute(conn)
 }

@@ -6,6 +6,7 @@ use diesel::sql_types::{BigInt, Text};
 
 use super::DbConnection;
 use super::schema::meter_reads;
+use crate::domain::id::ArticleId;
 
 /// Metered articles `reader` has read in `month`, and whether `article_id`
 /// is one: one query that diesel keeps prepared (a hand-written
@@ -15,7 +16,7 @@ pub fn state(
     conn: &mut DbConnection,
     reader: &str,
     month: &str,
-    article_id: i64,
+    article_id: ArticleId,
 ) -> QueryResult<(i64, bool)> {
     let read: Vec<i64> = meter_reads::table
         .filter(meter_reads::reader.eq(reader))
@@ -23,7 +24,7 @@ pub fn state(
         .select(meter_reads::article_id)
         .load(conn)?;
     let used = i64::try_from(read.len()).unwrap_or(i64::MAX);
-    Ok((used, read.contains(&article_id)))
+    Ok((used, read.contains(&article_id.get())))
 }
 
 /// Metered articles `reader` has read in `month`.
@@ -43,14 +44,14 @@ pub fn count(
     conn: &mut DbConnection,
     reader: &str,
     month: &str,
-    article_id: i64,
+    article_id: ArticleId,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::insert_into(meter_reads::table)
         .values((
             meter_reads::reader.eq(reader),
             meter_reads::month.eq(month),
-            meter_reads::article_id.eq(article_id),
+            meter_reads::article_id.eq(article_id.get()),
             meter_reads::read_at.eq(now),
         ))
         .execute(conn)

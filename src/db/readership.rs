@@ -71,7 +71,7 @@ pub fn most_read(
         .load(conn)?;
     let mut cards: HashMap<i64, ArticleCard> = load_cards(conn, rows)?
         .into_iter()
-        .map(|card| (card.row.id, card))
+        .map(|card| (card.row.id.get(), card))
         .collect();
     Ok(ranked
         .into_iter()

@@ -5,13 +5,15 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::refresh_tokens;
+use crate::domain::id::UserId;
 
 /// A stored refresh token (its hash, never the token).
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
 pub(crate) struct RefreshToken {
     pub id: i64,
-    pub user_id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub user_id: UserId,
     pub family: String,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
@@ -83,7 +85,7 @@ pub(crate) fn revoke_family(
 /// no refresh in flight can mint a token that outlives the revocation.
 pub(crate) fn end_sessions(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     except_family: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -97,12 +99,12 @@ pub(crate) fn end_sessions(
 /// that asked).
 pub(crate) fn revoke_user(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     except_family: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let mut query = diesel::update(refresh_tokens::table)
-        .filter(refresh_tokens::user_id.eq(user_id))
+        .filter(refresh_tokens::user_id.eq(user_id.get()))
         .filter(refresh_tokens::revoked_at.is_null())
         .into_boxed();
     if let Some(family) = except_family {

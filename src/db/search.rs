@@ -209,7 +209,7 @@ fn search_now(
     let free: Vec<i64> = rows
         .iter()
         .filter(|r| scope == SearchScope::Everything || r.access_level == AccessLevel::Free)
-        .map(|r| r.id)
+        .map(|r| r.id.get())
         .collect();
     // The body as the searcher may read it: for most readers whole for free
     // articles and the preview for the rest; whole for those who may read
@@ -227,7 +227,7 @@ fn search_now(
     visible.extend(whole);
     let mut cards: HashMap<i64, ArticleCard> = load_cards(conn, rows)?
         .into_iter()
-        .map(|card| (card.row.id, card))
+        .map(|card| (card.row.id.get(), card))
         .collect();
     let hits = ids
         .into_iter()

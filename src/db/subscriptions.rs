@@ -7,6 +7,7 @@ use diesel::sql_types::{Text, Timestamp};
 use super::DbConnection;
 use super::plans::Plan;
 use super::schema::{idempotency_keys, payment_events, plans, subscriptions, users};
+use crate::domain::id::UserId;
 use crate::domain::subscription::{SubscriptionStatus, Terms};
 
 /// A subscription row.
@@ -15,7 +16,8 @@ use crate::domain::subscription::{SubscriptionStatus, Terms};
 pub struct Subscription {
     pub id: i64,
     pub public_id: String,
-    pub user_id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub user_id: UserId,
     pub plan_id: i64,
     pub provider: String,
     #[diesel(deserialize_as = String)]
@@ -66,14 +68,14 @@ impl<'a> NewSubscription<'a> {
     /// A row holding `terms`.
     pub fn new(
         public_id: &'a str,
-        user_id: i64,
+        user_id: UserId,
         plan_id: i64,
         provider: &'a str,
         terms: &Terms,
     ) -> Self {
         Self {
             public_id,
-            user_id,
+            user_id: user_id.get(),
             plan_id,
             provider,
             status: terms.status.as_str(),
@@ -91,8 +93,8 @@ impl<'a> NewSubscription<'a> {
 /// Takes the user's row lock for the rest of the transaction, so that one
 /// user's subscription changes happen one at a time (on SQLite, it also
 /// makes the transaction a writer from its first statement).
-pub(crate) fn lock_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<usize> {
-    diesel::update(users::table.find(user_id))
+pub(crate) fn lock_user(conn: &mut DbConnection, user_id: UserId) -> QueryResult<usize> {
+    diesel::update(users::table.find(user_id.get()))
         .set(users::updated_at.eq(users::updated_at))
         .execute(conn)
 }
@@ -100,11 +102,11 @@ pub(crate) fn lock_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<us
 /// The user's latest subscription (the one that counts) and its plan.
 pub(crate) fn latest_for_user(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
 ) -> QueryResult<Option<(Subscription, Plan)>> {
     subscriptions::table
         .inner_join(plans::table)
-        .filter(subscriptions::user_id.eq(user_id))
+        .filter(subscriptions::user_id.eq(user_id.get()))
         .order(subscriptions::id.desc())
         .select((Subscription::as_select(), Plan::as_select()))
         .first(conn)
@@ -112,9 +114,9 @@ pub(crate) fn latest_for_user(
 }
 
 /// The terms of the user's latest subscription, for the paywall.
-pub(crate) fn latest_terms(conn: &mut DbConnection, user_id: i64) -> QueryResult<Option<Terms>> {
+pub(crate) fn latest_terms(conn: &mut DbConnection, user_id: UserId) -> QueryResult<Option<Terms>> {
     let row: Option<Subscription> = subscriptions::table
-        .filter(subscriptions::user_id.eq(user_id))
+        .filter(subscriptions::user_id.eq(user_id.get()))
         .order(subscriptions::id.desc())
         .select(Subscription::as_select())
         .first(conn)
@@ -197,11 +199,11 @@ pub(crate) struct StoredAnswer {
 /// The answer kept for `key` of this user, if any.
 pub(crate) fn stored_answer(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     key: &str,
 ) -> QueryResult<Option<StoredAnswer>> {
     idempotency_keys::table
-        .find((user_id, key))
+        .find((user_id.get(), key))
         .select(StoredAnswer::as_select())
         .first(conn)
         .optional()
@@ -210,14 +212,14 @@ pub(crate) fn stored_answer(
 /// Keeps the answer to a request made with `key`.
 pub(crate) fn store_answer(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     key: &str,
     answer: &StoredAnswer,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::insert_into(idempotency_keys::table)
         .values((
-            idempotency_keys::user_id.eq(user_id),
+            idempotency_keys::user_id.eq(user_id.get()),
             idempotency_keys::idempotency_key.eq(key),
             idempotency_keys::request_hash.eq(&answer.request_hash),
             idempotency_keys::response_status.eq(answer.response_status),

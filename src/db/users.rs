@@ -6,12 +6,14 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::schema::users;
 use crate::domain::account::Role;
+use crate::domain::id::UserId;
 
 /// A user account row. Never serialised: views pick what clients may see.
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub password_hash: String,
@@ -54,9 +56,9 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
 }
 
 /// The account with this id.
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>> {
+pub fn find(conn: &mut DbConnection, id: UserId) -> QueryResult<Option<User>> {
     users::table
-        .find(id)
+        .find(id.get())
         .select(User::as_select())
         .first(conn)
         .optional()
@@ -65,11 +67,11 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>> {
 /// Changes a display name.
 pub(crate) fn set_display_name(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     name: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
+    diesel::update(users::table.find(id.get()))
         .set((users::display_name.eq(name), users::updated_at.eq(now)))
         .execute(conn)
 }
@@ -77,11 +79,11 @@ pub(crate) fn set_display_name(
 /// Replaces a password hash.
 pub(crate) fn set_password_hash(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
+    diesel::update(users::table.find(id.get()))
         .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
         .execute(conn)
 }
@@ -89,11 +91,11 @@ pub(crate) fn set_password_hash(
 /// Changes a role.
 pub fn set_role(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     role: Role,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
+    diesel::update(users::table.find(id.get()))
         .set((users::role.eq(role.as_str()), users::updated_at.eq(now)))
         .execute(conn)
 }
@@ -128,11 +130,11 @@ pub fn list(
 /// Enables or disables an account.
 pub(crate) fn set_disabled(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     disabled: bool,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(users::table.find(id))
+    diesel::update(users::table.find(id.get()))
         .set((users::disabled.eq(disabled), users::updated_at.eq(now)))
         .execute(conn)
 }
@@ -142,10 +144,10 @@ pub(crate) fn set_disabled(
 /// rotation and a revocation cannot interleave. PostgreSQL locks the user's
 /// row to the end of the transaction; SQLite's IMMEDIATE transactions
 /// already run one writer at a time.
-pub(crate) fn lock_sessions(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+pub(crate) fn lock_sessions(conn: &mut DbConnection, id: UserId) -> QueryResult<()> {
     if let DbConnection::Postgres(pg) = conn {
         diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-            .bind::<diesel::sql_types::BigInt, _>(id)
+            .bind::<diesel::sql_types::BigInt, _>(id.get())
             .execute(pg)?;
     }
     Ok(())

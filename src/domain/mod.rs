@@ -64,6 +64,7 @@ pub mod account;
 pub mod api_key;
 pub mod article;
 pub mod cursor;
+pub mod id;
 pub mod markdown;
 pub mod paywall;
 pub mod plan;

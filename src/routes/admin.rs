@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::Admin;
 use crate::db::{DbConnection, audit, refresh_tokens, users};
 use crate::domain::account::Role;
+use crate::domain::id::UserId;
 use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
     UnsupportedMediaType,
@@ -94,7 +95,9 @@ pub(crate) async fn list_users(
         .db
         .run(move |conn| Ok(users::list(conn, search.as_deref(), after, limit + 1)?))
         .await?;
-    Ok(private(&id_page::<_, AdminUser>(rows, limit, |u| u.id)))
+    Ok(private(&id_page::<_, AdminUser>(rows, limit, |u| {
+        u.id.get()
+    })))
 }
 
 /// Change an account
@@ -128,11 +131,12 @@ pub(crate) async fn update_user(
     body: Body<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let Json(body) = body?;
-    let id: i64 = req
+    let id: UserId = req
         .match_info()
         .get("id")
-        .and_then(|id| id.parse().ok())
-        .ok_or(ApiError::NotFound("user"))?;
+        .and_then(|id| id.parse::<i64>().ok())
+        .ok_or(ApiError::NotFound("user"))?
+        .into();
     let demotes_self = body.role.is_some_and(|r| r != Role::Admin) || body.disabled == Some(true);
     if id == admin.id && demotes_self {
         return Err(ApiError::Conflict(
@@ -156,9 +160,9 @@ pub(crate) async fn update_user(
 /// disabled account's logins are revoked) and audits it.
 fn apply_user_change(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     body: &UpdateUserRequest,
-    actor: i64,
+    actor: UserId,
     now: NaiveDateTime,
 ) -> Result<users::User, ApiError> {
     users::find(conn, id)?.ok_or(ApiError::NotFound("user"))?;

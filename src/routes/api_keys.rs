@@ -10,6 +10,7 @@ use crate::auth::{Admin, api_key};
 use crate::db::api_keys::{self, NewApiKey};
 use crate::db::{DbConnection, audit};
 use crate::domain::api_key::Scope;
+use crate::domain::id::UserId;
 use crate::error::responses::{
     BadRequest, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
     UnsupportedMediaType,
@@ -88,7 +89,7 @@ pub(crate) async fn create_api_key(
                 secret_hash: &hash,
                 scopes: &Scope::join(&scopes),
                 rate_limit_per_minute: per_minute,
-                created_by: Some(admin.id),
+                created_by: Some(admin.id.get()),
                 created_at: now,
             };
             crate::db::transaction(conn, |conn| insert_key(conn, &new, admin.id, now))
@@ -134,7 +135,7 @@ fn checked(body: CreateApiKeyRequest) -> Result<(String, Vec<Scope>, i32), ApiEr
 fn insert_key(
     conn: &mut DbConnection,
     new: &NewApiKey<'_>,
-    actor: i64,
+    actor: UserId,
     now: NaiveDateTime,
 ) -> Result<api_keys::ApiKey, ApiError> {
     let row = api_keys::insert(conn, new)?;

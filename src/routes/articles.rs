@@ -19,6 +19,7 @@ use crate::domain::account::Role;
 use crate::domain::article::AccessLevel;
 use crate::domain::article::{ArticleKind, ArticleStatus};
 use crate::domain::cursor::{Cursor, MAX_OFFSET};
+use crate::domain::id::UserId;
 use crate::domain::paywall::{AccessReason, Reader};
 use crate::domain::search::{SearchQuery, highlight};
 use crate::error::responses::{BadRequest, Forbidden, InvalidToken, NotFound, Unavailable};
@@ -480,7 +481,7 @@ async fn search_articles(
             Some(
                 Cursor::Published {
                     at: card.row.published_at?,
-                    id: card.row.id,
+                    id: card.row.id.get(),
                 }
                 .encode(),
             )
@@ -801,7 +802,7 @@ fn decide(
     conn: &mut DbConnection,
     article: PublicArticle,
     mut whose: Whose,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     grace: chrono::Duration,
     limit: i64,
     now: NaiveDateTime,
@@ -862,7 +863,7 @@ pub(crate) struct MeterIdentity {
     /// The token to send back to an anonymous reader (theirs, or a new one).
     pub token_to_return: Option<String>,
     /// The signed-in user, whose subscription may lift the meter.
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// The meter was minted for this request, so it has read nothing yet.
     pub fresh: bool,
 }

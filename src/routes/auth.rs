@@ -13,6 +13,7 @@ use crate::db::refresh_tokens::{self, NewRefreshToken};
 use crate::db::users::{self, NewUser, User};
 use crate::db::{DbConnection, api_keys, meter};
 use crate::domain::account::{Email, Role, check_password, display_name};
+use crate::domain::id::UserId;
 use crate::domain::paywall;
 use crate::domain::readership::hour_of;
 use crate::error::responses::{
@@ -90,7 +91,7 @@ fn validate_registration(body: &RegisterRequest) -> Result<(Email, String), ApiE
 /// Stores a new refresh token in `family`; returns the token.
 fn store_refresh_token(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     family: &str,
     now: NaiveDateTime,
     ttl_secs: i64,
@@ -99,7 +100,7 @@ fn store_refresh_token(
     refresh_tokens::insert(
         conn,
         &NewRefreshToken {
-            user_id,
+            user_id: user_id.get(),
             family,
             token_hash: &hash,
             created_at: now,

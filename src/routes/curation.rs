@@ -14,6 +14,7 @@ use crate::db::catalogue::{
     self, AuthorChanges, NewAuthor, NewSource, NewTopic, SourceChanges, TopicChanges,
 };
 use crate::db::{DbConnection, QueryError, QueryResult, audit};
+use crate::domain::id::UserId;
 use crate::domain::slug;
 use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, Unavailable,
@@ -152,19 +153,19 @@ fn slug_conflict(err: QueryError) -> ApiError {
 }
 
 /// How to delete one kind of catalogue entry.
-struct Remover {
+struct Remover<Id> {
     what: &'static str,
-    find: fn(&mut DbConnection, &str) -> Result<Option<i64>, ApiError>,
-    usage: fn(&mut DbConnection, i64) -> QueryResult<i64>,
-    delete: fn(&mut DbConnection, i64) -> QueryResult<usize>,
+    find: fn(&mut DbConnection, &str) -> Result<Option<Id>, ApiError>,
+    usage: fn(&mut DbConnection, Id) -> QueryResult<i64>,
+    delete: fn(&mut DbConnection, Id) -> QueryResult<usize>,
 }
 
 /// Deletes an entry no article uses (409 `in_use` otherwise) and audits it.
-async fn remove(
+async fn remove<Id: Copy + Send + 'static>(
     state: &AppState,
     user: &Editor,
     slug: String,
-    remover: Remover,
+    remover: Remover<Id>,
 ) -> Result<HttpResponse, ApiError> {
     let what = remover.what;
     let purged = slug.clone();
@@ -214,7 +215,7 @@ fn changed(mut response: HttpResponse, what: &str, slug: Option<&str>) -> HttpRe
 /// Runs `work` for an editor in one transaction.
 async fn as_editor<T, F>(state: &AppState, user: &Editor, work: F) -> Result<T, ApiError>
 where
-    F: FnOnce(&mut DbConnection, i64, NaiveDateTime) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection, UserId, NaiveDateTime) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
     let (actor, now) = (user.id, state.clock.now());
@@ -352,7 +353,7 @@ fn update_topic_in(
     conn: &mut DbConnection,
     current: &str,
     body: &TopicInput,
-    actor: i64,
+    actor: UserId,
     now: NaiveDateTime,
 ) -> Result<Topic, ApiError> {
     let found = catalogue::find_topic(conn, current)?.ok_or(ApiError::NotFound("topic"))?;
@@ -411,7 +412,7 @@ fn affiliation_id(conn: &mut DbConnection, slug: Option<&str>) -> Result<Option<
     match slug {
         None => Ok(None),
         Some(slug) => catalogue::find_source(conn, slug)?
-            .map(|s| Some(s.id))
+            .map(|s| Some(s.id.get()))
             .ok_or_else(|| ApiError::field("affiliation", format!("no source `{slug}`"))),
     }
 }

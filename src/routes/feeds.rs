@@ -124,7 +124,7 @@ fn load(
         .cards
         .iter()
         .filter(|c| c.row.access_level == AccessLevel::Free)
-        .map(|c| c.row.id)
+        .map(|c| c.row.id.get())
         .collect();
     let bodies = article_db::bodies_html(conn, &free)?;
     Ok((page.cards, bodies, site_changed))
@@ -141,9 +141,9 @@ fn entries(
         .map(|card| {
             let row = card.row;
             FeedEntry {
-                id: row.id,
+                id: row.id.get(),
                 url: format!("{base}/api/v1/articles/{}", row.slug),
-                content_html: bodies.remove(&row.id),
+                content_html: bodies.remove(&row.id.get()),
                 title: row.headline,
                 summary: row.dek,
                 authors: card.authors.into_iter().map(|a| a.name).collect(),

@@ -9,6 +9,7 @@ use crate::auth::AuthUser;
 use crate::auth::login::throttled_check;
 use crate::db::{meter, refresh_tokens, users};
 use crate::domain::account::{check_password, display_name};
+use crate::domain::id::UserId;
 use crate::domain::paywall;
 use crate::error::ApiError;
 use crate::error::responses::{
@@ -45,7 +46,7 @@ pub(crate) struct ChangePasswordRequest {
     pub new_password: String,
 }
 
-async fn load(state: &AppState, id: i64) -> Result<users::User, ApiError> {
+async fn load(state: &AppState, id: UserId) -> Result<users::User, ApiError> {
     state
         .db
         .run(move |conn| Ok(users::find(conn, id)?))

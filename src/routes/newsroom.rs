@@ -15,6 +15,8 @@ use crate::clock::to_micros;
 use crate::db::articles::{self as article_db, ArticleChanges, NewArticle, NewBody};
 use crate::db::{DbConnection, audit, catalogue};
 use crate::domain::article::{AccessLevel, ArticleKind, ArticleStatus, Moved, Transition};
+use crate::domain::id::ArticleId;
+use crate::domain::id::UserId;
 use crate::domain::{markdown, slug};
 use crate::error::responses::{
     BadRequest, Conflict, Forbidden, InvalidToken, NotFound, PayloadTooLarge, PreconditionFailed,
@@ -434,14 +436,17 @@ fn editor_response(
         .insert_header((header::ETAG, article.etag()))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .json(article);
-    Purge::attach(&mut response, article_keys(article.article.summary.id));
+    Purge::attach(
+        &mut response,
+        article_keys(article.article.summary.id.into()),
+    );
     response
 }
 
 /// What an article write changes for the caches: the article wherever it
 /// is shown, and everything that lists or counts published articles (the
 /// write may publish, unpublish, move or reschedule it).
-fn article_keys(id: i64) -> [String; 2] {
+fn article_keys(id: ArticleId) -> [String; 2] {
     ["articles".to_owned(), format!("article-{id}")]
 }
 
@@ -493,7 +498,7 @@ pub(crate) async fn create_article(
 fn create(
     conn: &mut DbConnection,
     req: &UpdateArticleRequest,
-    actor: i64,
+    actor: UserId,
     now: NaiveDateTime,
 ) -> Result<EditorArticle, ApiError> {
     let resolved = resolve(conn, req, &[])?;
@@ -622,7 +627,7 @@ fn apply_update(
     slug: &str,
     req: &UpdateArticleRequest,
     etag_ok: impl Fn(&str) -> bool,
-    actor: i64,
+    actor: UserId,
     now: NaiveDateTime,
 ) -> Result<EditorArticle, ApiError> {
     article_db::lock_for_edit(conn, slug)?;
@@ -800,7 +805,7 @@ fn transition(
     conn: &mut DbConnection,
     slug: &str,
     change: Transition,
-    actor: i64,
+    actor: UserId,
     now: NaiveDateTime,
 ) -> Result<EditorArticle, ApiError> {
     article_db::lock_for_edit(conn, slug)?;

@@ -10,6 +10,7 @@ use crate::auth::Admin;
 use crate::cache::Purge;
 use crate::db::plans::{self, NewPlan, PlanChanges};
 use crate::db::{DbConnection, audit};
+use crate::domain::id::UserId;
 use crate::domain::plan::{BillingInterval, is_currency};
 use crate::domain::slug;
 use crate::error::responses::{
@@ -166,7 +167,7 @@ fn check_new_plan(body: &CreatePlanRequest) -> Result<(), ApiError> {
 fn insert_plan(
     conn: &mut DbConnection,
     body: &CreatePlanRequest,
-    actor: i64,
+    actor: UserId,
     now: NaiveDateTime,
 ) -> Result<Plan, ApiError> {
     let new = NewPlan {

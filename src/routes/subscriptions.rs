@@ -12,6 +12,7 @@ use crate::config::PaymentProvider;
 use crate::db::DbConnection;
 use crate::db::plans;
 use crate::db::subscriptions::{self as subs, NewSubscription, StoredAnswer};
+use crate::domain::id::UserId;
 use crate::domain::subscription::{Event, Refusal, Terms, period_end};
 use crate::error::responses::{
     BadRequest, Conflict, InvalidToken, NotFound, PayloadTooLarge, Unavailable, Unprocessable,
@@ -70,7 +71,7 @@ enum Answer {
 fn subscribe_once(
     conn: &mut DbConnection,
     state: &AppState,
-    user_id: i64,
+    user_id: UserId,
     key: &str,
     plan_code: &str,
     now: NaiveDateTime,
@@ -281,7 +282,7 @@ fn standing(refusal: Refusal) -> String {
 /// Applies a reader's command to their latest subscription.
 async fn command(
     state: &AppState,
-    user_id: i64,
+    user_id: UserId,
     event: Event,
     refused: fn(Refusal) -> ApiError,
 ) -> Result<HttpResponse, ApiError> {

@@ -13,7 +13,7 @@ impl TestApp {
         let session = self.register(email).await;
         let id = session["user"]["id"].as_i64().expect("a user id");
         let now = newsdesk::clock::Clock::System.now();
-        self.db(|conn| newsdesk::db::users::set_role(conn, id, role, now))
+        self.db(|conn| newsdesk::db::users::set_role(conn, id.into(), role, now))
             .expect("set the role");
         session["access_token"]
             .as_str()
