@@ -416,3 +416,109 @@ fn find_cycle(edges: &BTreeMap<Module, BTreeSet<Module>>) -> Option<Vec<String>>
         .keys()
         .find_map(|node| visit(node, edges, &mut Vec::new(), &mut done))
 }
+
+/// Who a handler serves, read off its signature: the role extractor it
+/// takes, if any.
+fn audience(signature: &str) -> Option<&'static str> {
+    let takes = |extractor: &str| {
+        signature
+            .split([',', '(', ')'])
+            .any(|argument| argument.trim().ends_with(&format!(": {extractor}")))
+    };
+    if takes("Admin") {
+        Some("admin")
+    } else if takes("Editor") {
+        Some("editor")
+    } else if takes("AuthUser") {
+        Some("reader")
+    } else {
+        None
+    }
+}
+
+/// The OpenAPI security of every operation follows from its handler's
+/// signature: a role extractor means a bearer token, a 401 for a missing or
+/// bad one, and for editors and admins a 403 and the role in the
+/// description; no extractor means no token demanded.
+#[test]
+fn the_documented_security_follows_from_the_extractors() {
+    let document = serde_json::to_value(newsdesk::openapi::openapi()).expect("serialises");
+    let mut operations = BTreeMap::new();
+    for item in document["paths"].as_object().expect("paths").values() {
+        for operation in item.as_object().expect("a path item").values() {
+            if let Some(id) = operation["operationId"].as_str() {
+                operations.insert(id.to_owned(), operation.clone());
+            }
+        }
+    }
+    let mut wrong = Vec::new();
+    let mut checked = 0;
+    for (module, source) in modules() {
+        if module[0] != "routes" {
+            continue;
+        }
+        let lines: Vec<&str> = source.lines().collect();
+        for (at, line) in lines.iter().enumerate() {
+            let Some(rest) = line
+                .strip_prefix("pub(crate) async fn ")
+                .or_else(|| line.strip_prefix("pub async fn "))
+            else {
+                continue;
+            };
+            let mut name: String = rest
+                .chars()
+                .take_while(|c| *c == '_' || c.is_alphanumeric())
+                .collect();
+            // An `operation_id = "..."` in the handler's attribute wins.
+            let attribute = (0..at)
+                .rev()
+                .find(|&i| lines[i].starts_with("#[utoipa::path("))
+                .unwrap_or(at);
+            if let Some(renamed) = lines[attribute..at]
+                .iter()
+                .find_map(|l| l.trim().strip_prefix("operation_id = \""))
+            {
+                name = renamed.trim_end_matches(['"', ',']).to_owned();
+            }
+            let Some(operation) = operations.get(&name) else {
+                continue;
+            };
+            let end = (at..lines.len())
+                .find(|&i| lines[i].contains(") ->") || lines[i].ends_with('{'))
+                .unwrap_or(at);
+            let signature = lines[at..=end].join(" ");
+            let security = &operation["security"];
+            let demands = |scheme: &str| *security == serde_json::json!([{ scheme: [] }]);
+            let responses = &operation["responses"];
+            let description = operation["description"].as_str().unwrap_or_default();
+            checked += 1;
+            match audience(&signature) {
+                None if demands("bearer") || demands("admin_bearer") => {
+                    wrong.push(format!("{name}: demands a token it never reads"));
+                }
+                None => {}
+                Some(role) => {
+                    let scheme = if role == "admin" {
+                        "admin_bearer"
+                    } else {
+                        "bearer"
+                    };
+                    if !demands(scheme) {
+                        wrong.push(format!("{name}: takes a {role} but demands no `{scheme}`"));
+                    }
+                    if responses.get("401").is_none() {
+                        wrong.push(format!("{name}: takes a {role} but documents no 401"));
+                    }
+                    if role != "reader" && responses.get("403").is_none() {
+                        wrong.push(format!("{name}: takes an {role} but documents no 403"));
+                    }
+                    if role != "reader" && !description.contains(&format!("Role: {role}")) {
+                        wrong.push(format!("{name}: takes an {role} but its description does not say `Role: {role}`"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 50, "checked only {checked} operations");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
