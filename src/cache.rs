@@ -80,7 +80,7 @@ pub(crate) type PublicArticle = Arc<(ArticleRow, ArticleCard)>;
 /// What the cache holds for a key.
 enum Lookup {
     /// A copy to serve.
-    Hit(Box<Entry>),
+    Hit(Arc<Kept>),
     /// An expired copy, which this request is to refresh (the others are
     /// served the old copy meanwhile).
     Refresh,
@@ -105,16 +105,26 @@ impl Drop for Filling<'_> {
     }
 }
 
-#[derive(Clone)]
+/// A kept copy and how old it is.
 struct Entry {
-    /// The article this response is a read of, to count cached reads as views.
-    article: Option<ArticleId>,
     /// Since when a request has been fetching a fresh copy.
     refreshing: Option<Instant>,
     stored: Instant,
+    kept: Arc<Kept>,
+}
+
+/// A kept response, shared by every hit (a hit copies a pointer, not the
+/// headers), with what a hit needs to know read off it once.
+struct Kept {
+    /// The article this response is a read of, to count cached reads as views.
+    article: Option<ArticleId>,
     /// Its `Surrogate-Key`s: a purge of any of them removes it.
     keys: Vec<String>,
     headers: HeaderMap,
+    /// Its `ETag` as kept (strong), and the weak form a coded body carries.
+    etag: Option<(String, HeaderValue)>,
+    /// Its `Last-Modified`, in Unix seconds.
+    last_modified: Option<i64>,
     body: Bytes,
     /// The body gzip-compressed, made by the first hit that asks for it
     /// (`None` inside when that is not smaller), then shared by every hit.
@@ -123,7 +133,7 @@ struct Entry {
     brotli: Arc<std::sync::OnceLock<Option<Bytes>>>,
 }
 
-impl Entry {
+impl Kept {
     /// Bytes charged to the cache: the key, the body and room for its
     /// compressed variants (each smaller than the body, usually far smaller).
     fn size(&self, key: &str) -> usize {
@@ -271,9 +281,9 @@ impl ResponseCache {
         let hit = |tags: &[String]| keys.is_empty() || tags.iter().any(|t| keys.contains(t));
         let mut freed = 0;
         inner.entries.retain(|key, entry| {
-            let gone = hit(&entry.keys);
+            let gone = hit(&entry.kept.keys);
             if gone {
-                freed += entry.size(key);
+                freed += entry.kept.size(key);
             }
             !gone
         });
@@ -323,9 +333,9 @@ impl ResponseCache {
     /// database instead of all of them. A refresh that has not come back
     /// within `REFRESH_TIMEOUT` is handed to the next request, and no copy is
     /// served more than `MAX_STALE` past its time.
-    fn get(&self, key: &str, ttl: Duration) -> Option<Entry> {
+    fn get(&self, key: &str, ttl: Duration) -> Option<Arc<Kept>> {
         match self.lookup(key, ttl) {
-            Lookup::Hit(entry) => Some(*entry),
+            Lookup::Hit(kept) => Some(kept),
             Lookup::Refresh | Lookup::Missing => None,
         }
     }
@@ -339,7 +349,7 @@ impl ResponseCache {
         };
         let age = entry.stored.elapsed();
         if age < ttl {
-            return Lookup::Hit(Box::new(entry.clone()));
+            return Lookup::Hit(Arc::clone(&entry.kept));
         }
         if age >= ttl + MAX_STALE {
             return Lookup::Missing;
@@ -348,7 +358,7 @@ impl ResponseCache {
             .refreshing
             .is_some_and(|since| since.elapsed() < REFRESH_TIMEOUT)
         {
-            return Lookup::Hit(Box::new(entry.clone()));
+            return Lookup::Hit(Arc::clone(&entry.kept));
         }
         entry.refreshing = Some(Instant::now());
         Lookup::Refresh
@@ -417,19 +427,34 @@ impl ResponseCache {
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(' ').map(str::to_owned).collect())
             .unwrap_or_default();
-        let entry = Entry {
+        let text = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
+        let etag = text(header::ETAG).and_then(|strong| {
+            let weak = HeaderValue::from_str(&weak(strong)).ok()?;
+            Some((strong.to_owned(), weak))
+        });
+        let last_modified = text(header::LAST_MODIFIED).and_then(parse_http_date);
+        let kept = Kept {
             article,
-            refreshing: None,
-            stored: Instant::now(),
             keys,
+            etag,
+            last_modified,
             headers,
             body,
             gzip: Arc::default(),
             brotli: Arc::default(),
         };
-        let size = entry.size(&key);
+        let size = kept.size(&key);
+        let entry = Entry {
+            refreshing: None,
+            stored: Instant::now(),
+            kept: Arc::new(kept),
+        };
         let mut inner = self.lock();
-        if inner.purged_since(generation, &entry.keys) {
+        if inner.purged_since(generation, &entry.kept.keys) {
             return false;
         }
         if inner.entries.len() >= MAX_ENTRIES || inner.bytes + size > MAX_TOTAL {
@@ -439,7 +464,7 @@ impl ResponseCache {
         inner.bytes += size;
         let old = inner.entries.insert(key.clone(), entry);
         if let Some(old) = old {
-            inner.bytes -= old.size(&key);
+            inner.bytes -= old.kept.size(&key);
         }
         true
     }
@@ -477,43 +502,33 @@ pub(crate) struct WasHead;
 /// 304 carries the same `ETag` form and `Vary` as the 200 would. An answer
 /// in identity says `Content-Encoding: identity` on its way out, so that
 /// `Compress` leaves it alone (the header is dropped again outside it).
-fn replay(req: ServiceRequest, entry: Entry) -> ServiceResponse<BoxBody> {
-    let coding = negotiate(req.headers(), entry.codings());
-    let coded = entry.coded(coding);
-    let strong = entry
-        .headers
-        .get(header::ETAG)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let last_modified = entry
-        .headers
-        .get(header::LAST_MODIFIED)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_http_date);
-    let fresh = still_fresh(req.headers(), strong.as_deref(), last_modified);
+fn replay(req: ServiceRequest, kept: &Kept) -> ServiceResponse<BoxBody> {
+    let coding = negotiate(req.headers(), kept.codings());
+    let coded = kept.coded(coding);
+    let strong = kept.etag.as_ref().map(|(strong, _)| strong.as_str());
+    let fresh = still_fresh(req.headers(), strong, kept.last_modified);
     let mut response = HttpResponse::new(if fresh {
         StatusCode::NOT_MODIFIED
     } else {
         StatusCode::OK
     });
     let headers = response.headers_mut();
-    for (name, value) in &entry.headers {
+    for (name, value) in &kept.headers {
         headers.append(name.clone(), value.clone());
     }
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     let token = coded.as_ref().and(coding.token()).unwrap_or("identity");
     if coded.is_some()
-        && let Some(weak) = strong.as_deref().map(weak)
-        && let Ok(weak) = HeaderValue::from_str(&weak)
+        && let Some((_, weak)) = &kept.etag
     {
-        headers.insert(header::ETAG, weak);
+        headers.insert(header::ETAG, weak.clone());
     }
     headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(token));
     response.extensions_mut().insert(EtagDecided);
     let response = if fresh {
         response.set_body(BoxBody::new(()))
     } else {
-        response.set_body(BoxBody::new(coded.unwrap_or(entry.body)))
+        response.set_body(BoxBody::new(coded.unwrap_or_else(|| kept.body.clone())))
     };
     req.into_response(response)
 }
@@ -565,9 +580,9 @@ pub async fn serve<B: MessageBody + 'static>(
         .uri()
         .path_and_query()
         .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
-    let hit = |req: ServiceRequest, entry: Entry, outcome: &str| {
+    let hit = |req: ServiceRequest, kept: Arc<Kept>, outcome: &str| {
         // A HEAD reads nothing: it is no view.
-        if let Some(article) = entry
+        if let Some(article) = kept
             .article
             .filter(|_| req.extensions().get::<WasHead>().is_none())
         {
@@ -575,11 +590,11 @@ pub async fn serve<B: MessageBody + 'static>(
             serving.views.record(article, &reader, serving.clock.now());
         }
         serving.metrics.cache(outcome);
-        replay(req, entry)
+        replay(req, &kept)
     };
     let mut filling = None;
     match cache.lookup(&key, ttl) {
-        Lookup::Hit(entry) => return Ok(hit(req, *entry, "hit").map_into_right_body()),
+        Lookup::Hit(kept) => return Ok(hit(req, kept, "hit").map_into_right_body()),
         Lookup::Refresh => serving.metrics.cache("refresh"),
         // A cold copy is filled by one request; the others wait for it
         // (bounded), rather than every concurrent miss computing the same
@@ -596,8 +611,8 @@ pub async fn serve<B: MessageBody + 'static>(
             }
             Some(Err(mut done)) => {
                 let _ = actix_web::rt::time::timeout(FILL_WAIT, done.changed()).await;
-                if let Some(entry) = cache.get(&key, ttl) {
-                    return Ok(hit(req, entry, "waited").map_into_right_body());
+                if let Some(kept) = cache.get(&key, ttl) {
+                    return Ok(hit(req, kept, "waited").map_into_right_body());
                 }
                 serving.metrics.cache("fill");
             }

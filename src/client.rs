@@ -207,10 +207,16 @@ impl ClientAddr {
     pub fn key(&self) -> String {
         match self.0 {
             IpAddr::V4(v4) => v4.to_string(),
-            IpAddr::V6(v6) => {
-                let prefix = u128::from(v6) >> 64 << 64;
-                format!("{}/64", Ipv6Addr::from(prefix))
-            }
+            IpAddr::V6(_) => format!("{}/64", Ipv6Addr::from(self.bucket())),
+        }
+    }
+
+    /// The same key as a number, for the counters every request touches:
+    /// an IPv4 address as its IPv4-mapped IPv6 form, an IPv6 one as its /64.
+    pub fn bucket(&self) -> u128 {
+        match self.0 {
+            IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+            IpAddr::V6(v6) => u128::from(v6) >> 64 << 64,
         }
     }
 
@@ -344,5 +350,11 @@ mod tests {
         assert_ne!(a.key(), c.key());
         assert_eq!(a.key(), "2001:db8:1:2::/64");
         assert_eq!(ClientAddr(ip("192.0.2.1")).key(), "192.0.2.1");
+        assert_eq!(a.bucket(), b.bucket());
+        assert_ne!(a.bucket(), c.bucket());
+        assert_ne!(
+            ClientAddr(ip("192.0.2.1")).bucket(),
+            ClientAddr(ip("192.0.2.2")).bucket()
+        );
     }
 }

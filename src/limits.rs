@@ -48,15 +48,16 @@ pub(crate) enum Identity {
 /// limit anyway).
 const MAX_TRACKED: usize = 100_000;
 
-/// Request counts per key for the current minute, on this node.
+/// Request counts per key (a client address or an account id, as a number:
+/// counting allocates nothing) for the current minute, on this node.
 #[derive(Debug, Default)]
 pub struct WindowCounter {
-    windows: Mutex<(NaiveDateTime, HashMap<String, u32>)>,
+    windows: Mutex<(NaiveDateTime, HashMap<u128, u32>)>,
 }
 
 impl WindowCounter {
     /// Counts a request by `key` at `now`; returns the count this minute.
-    pub fn hit(&self, key: &str, now: NaiveDateTime) -> u32 {
+    pub fn hit(&self, key: u128, now: NaiveDateTime) -> u32 {
         let window = window_start(now);
         let mut guard = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         let (current, counts) = &mut *guard;
@@ -64,10 +65,10 @@ impl WindowCounter {
             *current = window;
             counts.clear();
         }
-        if counts.len() >= MAX_TRACKED && !counts.contains_key(key) {
+        if counts.len() >= MAX_TRACKED && !counts.contains_key(&key) {
             return 1;
         }
-        let count = counts.entry(key.to_owned()).or_insert(0);
+        let count = counts.entry(key).or_insert(0);
         *count = count.saturating_add(1);
         *count
     }

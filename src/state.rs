@@ -95,10 +95,12 @@ impl AppState {
 }
 
 /// The documented paths and their methods, each with whether it takes a
-/// bearer token (`bearer` or `admin_bearer` in its security).
+/// bearer token (`bearer` or `admin_bearer` in its security). Every request
+/// is looked up once, so the paths are grouped by their number of segments.
 #[derive(Debug, Default)]
 pub struct RouteTable {
-    routes: Vec<Route>,
+    /// Index: number of segments.
+    by_length: Vec<Vec<Route>>,
 }
 
 /// A path's segments, and its methods each with whether it takes a bearer token.
@@ -113,83 +115,90 @@ enum Segment {
 impl RouteTable {
     /// Reads paths and methods from the OpenAPI document.
     pub(crate) fn from_openapi(api: &OpenApi) -> Self {
-        let routes = api
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| {
-                let segments = path
-                    .trim_matches('/')
-                    .split('/')
-                    .map(|s| {
-                        if s.starts_with('{') && s.ends_with('}') {
-                            Segment::Param
-                        } else {
-                            Segment::Literal(s.to_owned())
-                        }
-                    })
-                    .collect();
-                let methods = [
-                    (&item.get, Method::GET),
-                    (&item.post, Method::POST),
-                    (&item.put, Method::PUT),
-                    (&item.patch, Method::PATCH),
-                    (&item.delete, Method::DELETE),
-                ]
-                .into_iter()
-                .filter_map(|(op, m)| op.as_ref().map(|op| (m, takes_bearer(op))))
+        let mut by_length: Vec<Vec<Route>> = Vec::new();
+        for (path, item) in &api.paths.paths {
+            let segments: Vec<Segment> = path
+                .trim_matches('/')
+                .split('/')
+                .map(|s| {
+                    if s.starts_with('{') && s.ends_with('}') {
+                        Segment::Param
+                    } else {
+                        Segment::Literal(s.to_owned())
+                    }
+                })
                 .collect();
-                (segments, methods)
-            })
+            let methods = [
+                (&item.get, Method::GET),
+                (&item.post, Method::POST),
+                (&item.put, Method::PUT),
+                (&item.patch, Method::PATCH),
+                (&item.delete, Method::DELETE),
+            ]
+            .into_iter()
+            .filter_map(|(op, m)| op.as_ref().map(|op| (m, takes_bearer(op))))
             .collect();
-        Self { routes }
+            if by_length.len() <= segments.len() {
+                by_length.resize_with(segments.len() + 1, Vec::new);
+            }
+            by_length[segments.len()].push((segments, methods));
+        }
+        // The route with the most literal segments wins a tie: put it first.
+        for routes in &mut by_length {
+            routes.sort_by_key(|(segments, _)| {
+                std::cmp::Reverse(
+                    segments
+                        .iter()
+                        .filter(|s| matches!(s, Segment::Literal(_)))
+                        .count(),
+                )
+            });
+        }
+        Self { by_length }
     }
 
     /// The methods a path accepts (HEAD wherever GET is); empty when no
     /// route has this path.
     pub(crate) fn allowed_methods(&self, path: &str) -> Vec<Method> {
-        let mut methods: Vec<Method> = self
-            .route(path)
-            .map(|methods| methods.iter().map(|(m, _)| m.clone()).collect())
-            .unwrap_or_default();
+        let mut methods: Vec<Method> = self.methods(path).iter().map(|(m, _)| m.clone()).collect();
         if methods.contains(&Method::GET) {
             methods.insert(1, Method::HEAD);
         }
         methods
     }
 
-    /// Whether the operation at `method` `path` takes a bearer token: only
-    /// there does an `Authorization` header mean anything (elsewhere it is
-    /// ignored, and the request is anonymous).
-    pub(crate) fn takes_bearer(&self, method: &Method, path: &str) -> bool {
-        self.route(path)
-            .is_some_and(|methods| methods.iter().any(|(m, bearer)| m == method && *bearer))
+    /// Whether an operation is documented at `method` `path` (`None` when
+    /// not), and if so whether it takes a bearer token: only there does an
+    /// `Authorization` header mean anything (elsewhere it is ignored, and the
+    /// request is anonymous).
+    pub(crate) fn takes_bearer(&self, method: &Method, path: &str) -> Option<bool> {
+        self.methods(path)
+            .iter()
+            .find(|(m, _)| m == method)
+            .map(|(_, bearer)| *bearer)
     }
 
-    /// The methods of the route a path names. When several documented paths
-    /// match (`/topics/trending` and `/topics/{slug}`), the one with the
-    /// most literal segments is the resource the path names, as the router
-    /// also decides.
-    fn route(&self, path: &str) -> Option<&Vec<(Method, bool)>> {
+    /// The methods of the route a path names, each with whether it takes a
+    /// bearer token. When several documented paths match
+    /// (`/topics/trending` and `/topics/{slug}`), the one with the most
+    /// literal segments is the resource the path names, as the router also
+    /// decides.
+    fn methods(&self, path: &str) -> &[(Method, bool)] {
         // Only the leading slash goes: a trailing one is another path (404).
-        let parts: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
-        let literals = |segments: &[Segment]| {
-            segments
-                .iter()
-                .filter(|s| matches!(s, Segment::Literal(_)))
-                .count()
+        let path = path.strip_prefix('/').unwrap_or(path);
+        let length = path.split('/').count();
+        let Some(routes) = self.by_length.get(length) else {
+            return &[];
         };
-        self.routes
+        routes
             .iter()
-            .filter(|(segments, _)| {
-                segments.len() == parts.len()
-                    && segments.iter().zip(&parts).all(|(s, p)| match s {
-                        Segment::Literal(l) => l == p,
-                        Segment::Param => !p.is_empty(),
-                    })
+            .find(|(segments, _)| {
+                segments.iter().zip(path.split('/')).all(|(s, p)| match s {
+                    Segment::Literal(l) => l == p,
+                    Segment::Param => !p.is_empty(),
+                })
             })
-            .max_by_key(|(segments, _)| literals(segments))
-            .map(|(_, methods)| methods)
+            .map_or(&[], |(_, methods)| methods.as_slice())
     }
 }
 
@@ -239,11 +248,28 @@ mod tests {
         assert!(table.allowed_methods("/api/v1/articles/a/b").is_empty());
         assert!(table.allowed_methods("/api/v1/articles/a/").is_empty());
         assert!(table.allowed_methods("/health/live/").is_empty());
-        assert!(table.takes_bearer(&Method::GET, "/api/v1/articles"));
-        assert!(table.takes_bearer(&Method::GET, "/api/v1/me"));
-        assert!(table.takes_bearer(&Method::GET, "/api/v1/admin/users"));
-        assert!(!table.takes_bearer(&Method::GET, "/api/v1/topics"));
-        assert!(!table.takes_bearer(&Method::POST, "/api/v1/auth/login"));
-        assert!(!table.takes_bearer(&Method::GET, "/health/live"));
+        assert_eq!(
+            table.takes_bearer(&Method::GET, "/api/v1/articles"),
+            Some(true)
+        );
+        assert_eq!(table.takes_bearer(&Method::GET, "/api/v1/me"), Some(true));
+        assert_eq!(
+            table.takes_bearer(&Method::GET, "/api/v1/admin/users"),
+            Some(true)
+        );
+        assert_eq!(
+            table.takes_bearer(&Method::GET, "/api/v1/topics"),
+            Some(false)
+        );
+        assert_eq!(
+            table.takes_bearer(&Method::POST, "/api/v1/auth/login"),
+            Some(false)
+        );
+        assert_eq!(
+            table.takes_bearer(&Method::GET, "/health/live"),
+            Some(false)
+        );
+        assert_eq!(table.takes_bearer(&Method::PUT, "/api/v1/articles"), None);
+        assert_eq!(table.takes_bearer(&Method::GET, "/api/v1/nothing"), None);
     }
 }

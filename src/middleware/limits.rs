@@ -75,75 +75,78 @@ pub async fn limit<B: MessageBody>(
     let per_address = |state: &AppState| Allowance {
         policy: "per-address",
         limit: i64::from(state.config.rate_limit_anonymous_per_minute),
-        used: i64::from(state.anonymous.hit(&client.key(), now)),
+        used: i64::from(state.anonymous.hit(client.bucket(), now)),
         reset,
     };
     // A method or path that no route serves gets its 404 or 405 first. The
     // path as the router matches it: percent-decoded (`/api/v1/%61rticles`
     // is `/api/v1/articles`), or an encoded spelling would slip past.
-    let path = req.match_info().as_str().to_owned();
-    let routed = state.routes.allowed_methods(&path).contains(req.method());
-    let (identity, allowance) =
-        if let Some(presented) = req.headers().get(&API_KEY).filter(|_| routed) {
-            match check_key(&state, presented, now).await {
-                Ok(Some((key_id, full_licence, used, limit))) => {
-                    req.extensions_mut().insert(ApiClient {
-                        key_id,
-                        full_licence,
-                    });
-                    let allowance = Allowance {
-                        policy: "per-key",
-                        limit,
-                        used,
+    let operation = state
+        .routes
+        .takes_bearer(req.method(), req.match_info().as_str());
+    let routed = operation.is_some();
+    let (identity, allowance) = if let Some(presented) =
+        req.headers().get(&API_KEY).filter(|_| routed)
+    {
+        match check_key(&state, presented, now).await {
+            Ok(Some((key_id, full_licence, used, limit))) => {
+                req.extensions_mut().insert(ApiClient {
+                    key_id,
+                    full_licence,
+                });
+                let allowance = Allowance {
+                    policy: "per-key",
+                    limit,
+                    used,
+                    reset,
+                };
+                (Identity::Key(key_id), allowance)
+            }
+            // An unknown key is an anonymous client guessing: it spends its
+            // address's allowance, and is refused.
+            Ok(None) => {
+                let allowance = per_address(&state);
+                let error = if allowance.exceeded() {
+                    ApiError::TooManyRequests(reset.unsigned_abs())
+                } else {
+                    ApiError::InvalidApiKey
+                };
+                let mut refused = refuse(req, error);
+                allowance.write(refused.headers_mut());
+                return Ok(refused);
+            }
+            Err(e) => return Ok(refuse(req, e)),
+        }
+    } else {
+        let bearer = operation == Some(true);
+        match req.headers().get(header::AUTHORIZATION).filter(|_| bearer) {
+            None => (Identity::Anonymous, per_address(&state)),
+            Some(value) => match signed_in(&state, value) {
+                Some(user_id) => (
+                    Identity::User(user_id),
+                    Allowance {
+                        policy: "per-account",
+                        limit: i64::from(state.config.rate_limit_user_per_minute),
+                        used: i64::from(state.users.hit(u128::from(user_id.unsigned_abs()), now)),
                         reset,
-                    };
-                    (Identity::Key(key_id), allowance)
-                }
-                // An unknown key is an anonymous client guessing: it spends its
-                // address's allowance, and is refused.
-                Ok(None) => {
+                    },
+                ),
+                // A token that does not verify is refused here, before any
+                // database or cache work, and counts against the address.
+                None => {
                     let allowance = per_address(&state);
                     let error = if allowance.exceeded() {
                         ApiError::TooManyRequests(reset.unsigned_abs())
                     } else {
-                        ApiError::InvalidApiKey
+                        ApiError::InvalidToken("the token does not verify".into())
                     };
                     let mut refused = refuse(req, error);
                     allowance.write(refused.headers_mut());
                     return Ok(refused);
                 }
-                Err(e) => return Ok(refuse(req, e)),
-            }
-        } else {
-            let bearer = routed && state.routes.takes_bearer(req.method(), &path);
-            match req.headers().get(header::AUTHORIZATION).filter(|_| bearer) {
-                None => (Identity::Anonymous, per_address(&state)),
-                Some(value) => match signed_in(&state, value) {
-                    Some(user_id) => (
-                        Identity::User(user_id),
-                        Allowance {
-                            policy: "per-account",
-                            limit: i64::from(state.config.rate_limit_user_per_minute),
-                            used: i64::from(state.users.hit(&user_id.to_string(), now)),
-                            reset,
-                        },
-                    ),
-                    // A token that does not verify is refused here, before any
-                    // database or cache work, and counts against the address.
-                    None => {
-                        let allowance = per_address(&state);
-                        let error = if allowance.exceeded() {
-                            ApiError::TooManyRequests(reset.unsigned_abs())
-                        } else {
-                            ApiError::InvalidToken("the token does not verify".into())
-                        };
-                        let mut refused = refuse(req, error);
-                        allowance.write(refused.headers_mut());
-                        return Ok(refused);
-                    }
-                },
-            }
-        };
+            },
+        }
+    };
     if allowance.exceeded() {
         let mut refused = refuse(req, ApiError::TooManyRequests(reset.unsigned_abs()));
         allowance.write(refused.headers_mut());

@@ -19,30 +19,33 @@ pub(crate) async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let id = request_id(&req);
-    let method = req.method().clone();
-    let path = req.path().to_owned();
-    let span = tracing::info_span!("request", request_id = %id, method = %method, path = %path);
-    let metrics = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.metrics.clone());
+    let method = method_label(req.method());
+    // Fields are only evaluated when the span is enabled.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.path()
+    );
+    let state = req.app_data::<web::Data<AppState>>().cloned();
 
     let mut response = next.call(req).instrument(span.clone()).await?;
 
     let elapsed = started.elapsed();
-    let status = response.status().as_u16();
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    if let Some(metrics) = metrics {
-        metrics.observe(&route, method_label(&method), status, elapsed.as_secs_f64());
+    let status = response.status();
+    let route = response.request().match_pattern();
+    let route = route.as_deref().unwrap_or("unmatched");
+    if let Some(state) = state {
+        state
+            .metrics
+            .observe(route, method, status, elapsed.as_secs_f64());
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
     span.in_scope(|| {
         tracing::info!(
-            status,
+            status = status.as_u16(),
             route = %route,
             duration_ms = elapsed.as_secs_f64() * 1000.0,
             "request served"

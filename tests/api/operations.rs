@@ -132,6 +132,14 @@ async fn every_response_has_a_request_id() {
     let generated = app.get("/health/live").await;
     let id = generated.header("x-request-id").expect("a request id");
     assert_eq!(id.len(), 36, "{id}");
+    let ids: std::collections::HashSet<String> =
+        futures_util::future::join_all((0..50).map(|_| app.get("/health/live")))
+            .await
+            .iter()
+            .filter_map(|r| r.header("x-request-id").map(str::to_owned))
+            .chain([id.to_owned()])
+            .collect();
+    assert_eq!(ids.len(), 51, "every request gets its own id");
 
     let echoed = app
         .get_with("/api/v1/nothing", &[("x-request-id", "client-42.abc")])
